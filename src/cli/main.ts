@@ -1,0 +1,34 @@
+/**
+ * The `spell` command line. This is the only place that reads argv/env and sets exit codes;
+ * each subcommand lives in `commands/<name>.ts` and registers itself on the program.
+ */
+import { Command, CommanderError } from 'commander';
+import { SpellError, describeError } from '../core/index.ts';
+import { registerCommands } from './commands/index.ts';
+
+const program = new Command();
+program
+  .name('spell')
+  .description(
+    'SPELL: self-play RL for long-context language models (questioner, responder, verifier)',
+  )
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof SpellError) {
+    process.stderr.write(`spell: ${err.name}: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`spell: unexpected error: ${describeError(err)}\n`);
+    if (err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  }
+}
