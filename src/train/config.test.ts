@@ -1,0 +1,78 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigurationError } from '../core/errors.ts';
+import { parseOverrides, resolveTrainConfig } from './config.ts';
+import { loadTrainConfig } from './load-config.ts';
+
+describe('train config', () => {
+  test('the paper preset carries the published 7B numbers', () => {
+    const cfg = loadTrainConfig({ preset: 'paper' });
+    expect(cfg.rollout.genBatchSize).toBe(480);
+    expect(cfg.rollout.responderGroups).toBe(128);
+    expect(cfg.rollout.groupSize).toBe(8);
+    expect(cfg.rollout.verifierVotes).toBe(8);
+    expect(cfg.algorithm.verifier.updateRatio).toBe(0.125);
+    expect(cfg.data.docsPerQuestion).toBe(5);
+    expect(cfg.algorithm.memoryCapacity).toBe(3);
+    expect(cfg.rollout.maxPromptTokens).toBe(18000);
+    expect(cfg.rollout.maxResponseTokens).toBe(4096);
+    expect(cfg.rollout.temperature).toBe(0.7);
+    expect(cfg.rollout.topP).toBe(0.95);
+    expect(cfg.optim.learningRate).toBe(2e-6);
+    expect(cfg.optim.weightDecay).toBe(0.01);
+    expect(cfg.optim.gradClipNorm).toBe(1);
+    expect(cfg.algorithm.worldSize).toBe(8);
+  });
+
+  test('precedence is preset < file < flags < overrides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spell-cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'steps: 7\nrollout:\n  groupSize: 6\n  verifierVotes: 3\n');
+    const cfg = loadTrainConfig({
+      preset: 'local',
+      configFile: file,
+      flags: { rollout: { groupSize: 5 } },
+      overrides: ['rollout.verifierVotes=4', 'name=abc'],
+    });
+    expect(cfg.steps).toBe(7);
+    expect(cfg.rollout.groupSize).toBe(5);
+    expect(cfg.rollout.verifierVotes).toBe(4);
+    expect(cfg.name).toBe('abc');
+    expect(Object.isFrozen(cfg.rollout)).toBe(true);
+  });
+
+  test('unknown keys are rejected with their path', () => {
+    expect(() => resolveTrainConfig({ rollout: { groupSzie: 4 } })).toThrow(/rollout/);
+    expect(() => loadTrainConfig({ overrides: ['optim.lr=1'] })).toThrow(ConfigurationError);
+  });
+
+  test('cross-field rules are checked', () => {
+    expect(() =>
+      resolveTrainConfig({ algorithm: { verifier: { agreementLower: 0.9, agreementUpper: 0.5 } } }),
+    ).toThrow(/agreementLower/);
+    expect(() => resolveTrainConfig({ engine: { kind: 'tinker', model: 'm' } })).toThrow(/baseUrl/);
+    expect(() => resolveTrainConfig({ rollout: { groupSize: 1 } })).toThrow(/at least 2/);
+  });
+
+  test('overrides parse JSON values and reject malformed items', () => {
+    expect(parseOverrides(['a.b=3', 'a.c=true', 'd=[1,2]', 'e=text'])).toEqual({
+      a: { b: 3, c: true },
+      d: [1, 2],
+      e: 'text',
+    });
+    expect(() => parseOverrides(['novalue'])).toThrow(/key.path=value/);
+    expect(() => parseOverrides(['a..b=1'])).toThrow(/empty key/);
+  });
+
+  test('a malformed YAML file names the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spell-cfg-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'steps: [1,\n');
+    expect(() => loadTrainConfig({ configFile: file })).toThrow(/bad\.yaml/);
+    expect(() => loadTrainConfig({ configFile: join(dir, 'missing.yaml') })).toThrow(
+      /missing\.yaml/,
+    );
+  });
+});

@@ -1,0 +1,289 @@
+/**
+ * The `spell train` configuration: one schema, validated once at the edge (unknown keys rejected,
+ * cross-field rules checked), then passed down as a frozen object. Every default lives here, with a
+ * one-line comment. Two presets: `paper` (the published 7B run) and `local` (the embedded engine on
+ * 2 CPU cores). Precedence: preset < config file < command-line overrides.
+ */
+import { z } from 'zod';
+import { ConfigurationError } from '../core/errors.ts';
+
+const positiveInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+const prob = z.number().min(0).max(1);
+
+export const TrainConfigSchema = z
+  .object({
+    /** Run name; the run directory is `<runsDir>/<name>` unless `runDir` is given. */
+    name: z.string().min(1).default('spell'),
+    /** Master seed: every RNG stream (documents, tasks, bad cases, verifier groups, engine) derives from it. */
+    seed: z.number().int().default(42),
+    /** Training steps (policy updates) to run in total, counting steps already done when resuming. */
+    steps: positiveInt.default(20),
+    /** Write engine + controller state every K steps (and always at the last step). */
+    checkpointEvery: positiveInt.default(10),
+
+    engine: z
+      .object({
+        /** local: the embedded TypeScript engine; tinker: a Tinker-protocol server (SkyRL tx, hosted, spell serve). */
+        kind: z.enum(['local', 'tinker']).default('local'),
+        /** local: a model folder (empty = the bundled default); tinker: the base model name. */
+        model: z.string().default(''),
+        /** tinker: the server's base URL, e.g. http://127.0.0.1:8000. */
+        baseUrl: z.string().default(''),
+        /** tinker: API key (falls back to TINKER_API_KEY in the CLI). */
+        apiKey: z.string().default(''),
+        /** tinker: LoRA rank for create_model (0 = let the server decide / full fine-tune on spell serve). */
+        loraRank: nonNegInt.default(32),
+        /** A local HF tokenizer folder; empty = the model folder (local) or the server's tokenizer hint. */
+        tokenizer: z.string().default(''),
+        /** How the engine sums the loss; `auto` asks the engine (hosted Tinker/local: sum; SkyRL: per-sequence mean). */
+        lossAggregation: z.enum(['auto', 'sum', 'sequence-token-mean']).default('auto'),
+        /** Parallel requests kept in flight per role (remote engines). */
+        concurrency: positiveInt.default(64),
+      })
+      .strict()
+      .prefault({}),
+
+    data: z
+      .object({
+        /** Corpus files (JSONL or parquet); empty = the bundled synthetic corpus. */
+        paths: z.array(z.string()).default([]),
+        /** Fixed per-task weights of the domain sampler (the reference uses equal thirds). */
+        taskWeights: z
+          .object({ docmath: z.number().min(0), qa: z.number().min(0), mc: z.number().min(0) })
+          .strict()
+          .default({ docmath: 1, qa: 1, mc: 1 }),
+        /** New documents per questioner draw (m; the paper uses 5). */
+        docsPerQuestion: positiveInt.default(5),
+        /** Skip (and count) corrupt corpus rows instead of stopping. */
+        skipBad: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+
+    rollout: z
+      .object({
+        /** Questioner prompts per gen batch (the paper: 480, i.e. 160 per task). */
+        genBatchSize: positiveInt.default(480),
+        /** Responder groups per update (train_batch_size; the paper: 128). */
+        responderGroups: positiveInt.default(128),
+        /** Responder samples per question (G). */
+        groupSize: positiveInt.default(8),
+        /** Verifier votes per judged answer. */
+        verifierVotes: positiveInt.default(8),
+        /** Gen batches per step before giving up on filling responderGroups (the reference stops; we train on what we have). */
+        maxGenBatches: positiveInt.default(10),
+        /** Prompt cap in tokens after the chat template (over-long responder prompts are dropped and counted). */
+        maxPromptTokens: positiveInt.default(18000),
+        /** Generation cap per sample, every role. */
+        maxResponseTokens: positiveInt.default(4096),
+        temperature: z.number().min(0).default(0.7),
+        topP: z.number().gt(0).max(1).default(0.95),
+        /** -1 disables top-k. */
+        topK: z.number().int().min(-1).default(-1),
+        /** Chat-template flag for hybrid thinking models (Qwen3); false renders the no-think prompt. */
+        enableThinking: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+
+    algorithm: z
+      .object({
+        /** Questioner reward mapping of the pass rate: gaussian (paper), reverse (AZR-like), rzero. */
+        questionerReward: z.enum(['gaussian', 'reverse', 'rzero']).default('gaussian'),
+        /** Questioner advantage normalisation: per task (code) or over the whole questioner batch (paper). */
+        questionerNormalization: z.enum(['per-task', 'batch']).default('per-task'),
+        /** Verifier majority tie rule: first-seen (code) or strict YES majority (paper). */
+        tieRule: z.enum(['first-seen', 'strict-yes-majority']).default('first-seen'),
+        /** Unparseable verifier votes: penalised with -1 (code) or ignored (paper). */
+        invalidVotes: z.enum(['penalise', 'ignore']).default('penalise'),
+        /** History push rule: code = 0.01 <= p <= 1, paper = 0 < p < 1. */
+        historyPush: z.enum(['code', 'paper']).default('code'),
+        /** History memory capacity L per cluster and task. */
+        memoryCapacity: nonNegInt.default(3),
+        /** Grounding filter: answer without documents, drop questions the rule check accepts. */
+        groundingFilter: z.boolean().default(true),
+        /** Rule score at or above which a no-document answer marks the question bad_ground. */
+        groundingThreshold: z.number().default(0.1),
+        /** Free-form reference answers longer than this many tokens are dropped (not penalised). */
+        qaMaxAnswerTokens: positiveInt.default(40),
+        /** Rule metric for free-form answers. */
+        qaMetric: z.enum(['cem-strict', 'cem-loose', 'em', 'f1']).default('cem-strict'),
+        /** Bad questioner samples drawn per good one, per task. */
+        badCaseRatio: z.number().min(0).default(1),
+        /** Bad-case and verifier counts are cut to a multiple of this (8 GPUs in the reference). */
+        worldSize: positiveInt.default(1),
+        verifier: z
+          .object({
+            /** Judge responder answers with the policy itself. */
+            enable: z.boolean().default(true),
+            /** Train the verifier role. */
+            update: z.boolean().default(true),
+            /** Verifier trajectories = responderGroups * groupSize * updateRatio. */
+            updateRatio: prob.default(0.125),
+            /** Keep verifier groups whose valid-vote agreement with the majority lies in [lower, upper]. */
+            agreementLower: prob.default(0.51),
+            agreementUpper: prob.default(0.99),
+            /** maj_cons: also require majority == rule score (the reference scripts); maj: band only. */
+            labelType: z.enum(['maj_cons', 'maj']).default('maj_cons'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+
+    optim: z
+      .object({
+        /** Constant learning rate (no warm-up), as in the reference. */
+        learningRate: z.number().positive().default(2e-6),
+        beta1: z.number().min(0).lt(1).default(0.9),
+        beta2: z.number().min(0).lt(1).default(0.999),
+        eps: z.number().positive().default(1e-8),
+        weightDecay: z.number().min(0).default(0.01),
+        /** Global grad-norm clip; 0 disables. */
+        gradClipNorm: z.number().min(0).default(1.0),
+        /** PPO clip range: ratio in [1 - clipLow, 1 + clipHigh]. */
+        clipLow: z.number().min(0).lt(1).default(0.2),
+        clipHigh: z.number().min(0).default(0.2),
+        /** token-mean: advantages scaled by 1/(trained tokens) on summing engines; sum: raw sum. */
+        lossAggregation: z.enum(['token-mean', 'sum']).default('token-mean'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type TrainConfig = Readonly<z.infer<typeof TrainConfigSchema>>;
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+/** Plain nested object, as read from YAML or built from overrides. */
+export type ConfigTree = { [key: string]: unknown };
+
+export const PRESETS: Readonly<Record<'paper' | 'local', ConfigTree>> = {
+  // The published Qwen2.5-7B-Instruct script (spell-algorithm.md §12); schema defaults already match it.
+  paper: {
+    steps: 70,
+    algorithm: { worldSize: 8 },
+  },
+  // The embedded engine on 2 CPU cores: about a minute per step with the bundled tiny model.
+  local: {
+    steps: 20,
+    checkpointEvery: 5,
+    data: { docsPerQuestion: 2 },
+    rollout: {
+      genBatchSize: 6,
+      responderGroups: 2,
+      groupSize: 4,
+      verifierVotes: 2,
+      maxGenBatches: 2,
+      maxPromptTokens: 2048,
+      maxResponseTokens: 96,
+      temperature: 1.0,
+      topP: 1.0,
+    },
+    algorithm: { verifier: { updateRatio: 0.25 } },
+    optim: { learningRate: 1e-4, beta2: 0.99 },
+  },
+};
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+export function mergeTrees(base: ConfigTree, over: ConfigTree): ConfigTree {
+  const out: ConfigTree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] = isTree(value) && isTree(prev) ? mergeTrees(prev, value) : value;
+  }
+  return out;
+}
+
+function isTree(v: unknown): v is ConfigTree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Turn `key.path=value` overrides into a tree. Values are parsed as JSON when they parse
+ * (numbers, booleans, arrays), else kept as strings.
+ * @throws ConfigurationError when an override has no `=` or an empty key.
+ */
+export function parseOverrides(items: readonly string[]): ConfigTree {
+  let tree: ConfigTree = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) {
+      throw new ConfigurationError(
+        `override "${item}" must look like key.path=value (e.g. rollout.groupSize=4)`,
+      );
+    }
+    const path = item.slice(0, eq).split('.');
+    if (path.some((p) => p.length === 0)) {
+      throw new ConfigurationError(`override "${item}" has an empty key segment`);
+    }
+    const raw = item.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    let leaf: ConfigTree = { [path[path.length - 1]]: value };
+    for (let i = path.length - 2; i >= 0; i--) leaf = { [path[i]]: leaf };
+    tree = mergeTrees(tree, leaf);
+  }
+  return tree;
+}
+
+/**
+ * Validate a merged tree into a frozen TrainConfig.
+ * @throws ConfigurationError listing every problem with its key path.
+ */
+export function resolveTrainConfig(tree: ConfigTree, source = 'config'): TrainConfig {
+  const parsed = TrainConfigSchema.safeParse(tree);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(root)';
+      return `  ${key}: ${issue.message}`;
+    });
+    throw new ConfigurationError(`invalid ${source}:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data;
+  checkCrossFieldRules(cfg);
+  return deepFreeze(cfg);
+}
+
+function checkCrossFieldRules(cfg: z.infer<typeof TrainConfigSchema>): void {
+  const problems: string[] = [];
+  const v = cfg.algorithm.verifier;
+  if (v.agreementLower > v.agreementUpper) {
+    problems.push(
+      `algorithm.verifier.agreementLower (${v.agreementLower}) must not exceed agreementUpper (${v.agreementUpper})`,
+    );
+  }
+  if (cfg.engine.kind === 'tinker' && cfg.engine.baseUrl === '') {
+    problems.push(
+      'engine.baseUrl is required when engine.kind is tinker (e.g. --base-url http://127.0.0.1:8000)',
+    );
+  }
+  if (cfg.engine.kind === 'tinker' && cfg.engine.model === '') {
+    problems.push('engine.model (the base model name) is required when engine.kind is tinker');
+  }
+  const w = cfg.data.taskWeights;
+  if (w.docmath + w.qa + w.mc <= 0)
+    problems.push('data.taskWeights must have at least one positive weight');
+  if (cfg.rollout.genBatchSize < 1) problems.push('rollout.genBatchSize must be at least 1');
+  if (cfg.rollout.groupSize < 2) {
+    problems.push(
+      `rollout.groupSize is ${cfg.rollout.groupSize}; GRPO needs at least 2 responder samples per question`,
+    );
+  }
+  if (problems.length > 0)
+    throw new ConfigurationError(`invalid config:\n  ${problems.join('\n  ')}`);
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (typeof obj === 'object' && obj !== null) {
+    for (const v of Object.values(obj)) deepFreeze(v);
+    Object.freeze(obj);
+  }
+  return obj;
+}
