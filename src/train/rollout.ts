@@ -1,0 +1,379 @@
+/**
+ * One gen batch of self-play (steps A–E of spell-algorithm.md §1.2): questioner → parse →
+ * grounding filter → responder (G samples) → rule checks → verifier (V votes) → dynamic sampling
+ * with history pushes. Every engine call of a phase is issued together. Every outcome the algorithm
+ * labels (bad_format, bad_ground, zero_variance, dropped over-long, invalid votes, ...) is recorded on
+ * the samples and counted, never silently lost.
+ *
+ * This is orchestration (async, talks to the policy); every decision it applies comes from the pure
+ * functions of `src/spell/`.
+ */
+import type { Cluster } from '../data/cluster.ts';
+import type { Rng } from '../core/rng.ts';
+import type { Task } from '../spell/task.ts';
+import {
+  drawTargetLetter,
+  groundingPrompt,
+  joinDocuments,
+  questionerPrompt,
+  responderPrompt,
+  verifierPrompt,
+  type McLetter,
+} from '../spell/prompts/index.ts';
+import { parseQuestioner, type QuestionerParse } from '../spell/questioner-parse.ts';
+import { ruleScore } from '../spell/rules/index.ts';
+import { majorityVote, parseVote, responderReward, type Vote } from '../spell/verifier.ts';
+import {
+  classifyResponderGroup,
+  isBadGround,
+  passRate,
+  verifierAgreement,
+  verifierVoteRewards,
+} from '../spell/rewards.ts';
+import { shouldPushToHistory, type HistoryMemory } from '../spell/history.ts';
+import type { AlgorithmConfig } from '../spell/config.ts';
+import type { Generation, RolePolicy } from './policy.ts';
+import type { TrainConfig } from './config.ts';
+import type { Counters } from './counters.ts';
+
+/** Why a questioner sample did (not) reach training. */
+export type QuestionerLabel =
+  | 'good'
+  | 'bad_format'
+  | 'bad_ground'
+  | 'zero_variance'
+  | 'invalid_answer'
+  | 'unfinished_think'
+  | 'overlong_prompt';
+
+export interface QuestionerSample {
+  readonly uid: string;
+  readonly task: Task;
+  readonly clusterId: string;
+  readonly documentIndices: readonly number[];
+  readonly fromCache: boolean;
+  readonly targetLetter?: McLetter;
+  readonly promptIds: readonly number[];
+  readonly gen: Generation;
+  readonly parse: QuestionerParse;
+  label: QuestionerLabel;
+  /** The grounding filter's no-document answer and its rule score, when it ran. */
+  grounding?: { readonly text: string; readonly score: number };
+  passRate?: number;
+}
+
+export interface ResponderSample {
+  readonly questionUid: string;
+  readonly index: number;
+  readonly gen: Generation;
+  readonly ruleScore: number;
+  readonly pred: string | null;
+  readonly gt: string | null;
+  /** The verifier majority (undefined when the answer was not judged). */
+  majority?: Vote;
+  reward: number;
+}
+
+export interface VerifierGroup {
+  readonly uid: string;
+  readonly questionUid: string;
+  readonly task: Task;
+  readonly responderIndex: number;
+  readonly promptIds: readonly number[];
+  readonly gens: readonly Generation[];
+  readonly votes: readonly Vote[];
+  readonly majority: Vote;
+  readonly rewards: readonly number[];
+  readonly agreement: number | undefined;
+  /** Passed the consistency filter and may be trained on. */
+  readonly selected: boolean;
+}
+
+export interface ResponderGroup {
+  readonly uid: string;
+  readonly task: Task;
+  readonly promptIds: readonly number[];
+  readonly samples: readonly ResponderSample[];
+  readonly passRate: number;
+  /** Context documents the questioner saw (the curriculum made visible). */
+  readonly questionerDocuments: number;
+  readonly clusterDocuments: number;
+}
+
+export interface GenBatchResult {
+  readonly questioners: QuestionerSample[];
+  /** Groups with spread (kept by dynamic sampling), in gen-batch order. */
+  readonly keptGroups: ResponderGroup[];
+  /** All groups that reached the responder, kept or not (for logging). */
+  readonly allGroups: ResponderGroup[];
+  readonly verifierGroups: VerifierGroup[];
+}
+
+export interface RolloutContext {
+  readonly policy: RolePolicy;
+  readonly cfg: TrainConfig;
+  readonly algo: AlgorithmConfig;
+  readonly memory: HistoryMemory;
+  readonly docRng: Rng;
+  readonly letterRng: Rng;
+  /** Next engine seed; advanced deterministically as requests are planned. */
+  nextSeed: () => number;
+  readonly counters: Counters;
+  /** Called at each phase change (progress display). */
+  readonly onPhase?: (phase: string) => void;
+}
+
+/** Run one gen batch over the drawn clusters. */
+export async function runGenBatch(
+  ctx: RolloutContext,
+  draws: readonly { readonly task: Task; readonly cluster: Cluster }[],
+  uidPrefix: string,
+): Promise<GenBatchResult> {
+  const { policy, cfg, algo, counters } = ctx;
+  const clusterById = new Map<string, Cluster>();
+  for (const d of draws) clusterById.set(d.cluster.id, d.cluster);
+
+  // A. Questioner prompts (history union + k new documents; examples from memory).
+  ctx.onPhase?.('questioner');
+  const plans = draws.map((d, i) => {
+    const plan = ctx.memory.planDraw(
+      d.task,
+      d.cluster.id,
+      d.cluster.documents.length,
+      cfg.data.docsPerQuestion,
+      ctx.docRng,
+    );
+    const documents = joinDocuments(d.cluster.documents, plan.documentIndices);
+    const targetLetter = d.task === 'mc' ? drawTargetLetter(ctx.letterRng) : undefined;
+    const text =
+      d.task === 'mc'
+        ? questionerPrompt({
+            task: 'mc',
+            documents,
+            examples: plan.examples,
+            targetLetter: targetLetter as McLetter,
+          })
+        : questionerPrompt({ task: d.task, documents, examples: plan.examples });
+    const promptIds = policy.render(text);
+    if (promptIds.length > cfg.rollout.maxPromptTokens) {
+      // The reference raises here; we refuse the cluster loudly but keep the run alive.
+      counters.add('questioner/overlong_prompt');
+    }
+    return { d, plan, targetLetter, promptIds, uid: `${uidPrefix}-q${i}` };
+  });
+  const usable = plans.filter((p) => p.promptIds.length <= cfg.rollout.maxPromptTokens);
+  const qGens = await policy.sampleAll(
+    usable.map((p) => p.promptIds),
+    1,
+    usable.map(() => ctx.nextSeed()),
+  );
+
+  // B. Parse.
+  const questioners: QuestionerSample[] = usable.map((p, i) => {
+    const gen = (qGens[i] as Generation[])[0] as Generation;
+    const parse = parseQuestioner(p.d.task, gen.text, {
+      countTokens: (t) => policy.countTokens(t),
+      maxAnswerTokens: algo.questioner.qaAnswerMaxTokens,
+      ...(p.targetLetter !== undefined ? { targetLetter: p.targetLetter } : {}),
+    });
+    const label: QuestionerLabel =
+      parse.kind === 'ok'
+        ? 'good'
+        : parse.kind === 'format_error'
+          ? 'bad_format'
+          : parse.kind === 'invalid_answer'
+            ? 'invalid_answer'
+            : 'unfinished_think';
+    counters.add(`questioner/parse/${parse.kind}`);
+    counters.add(`questioner/task/${p.d.task}/parse/${parse.kind}`);
+    return {
+      uid: p.uid,
+      task: p.d.task,
+      clusterId: p.d.cluster.id,
+      documentIndices: p.plan.documentIndices,
+      fromCache: p.plan.fromCache,
+      ...(p.targetLetter !== undefined ? { targetLetter: p.targetLetter } : {}),
+      promptIds: p.promptIds,
+      gen,
+      parse,
+      label,
+    };
+  });
+  let parsed = questioners.filter((q) => q.parse.kind === 'ok');
+
+  // B'. Grounding filter: answer with no documents; a rule-correct answer marks bad_ground.
+  if (cfg.algorithm.groundingFilter && parsed.length > 0) {
+    ctx.onPhase?.('grounding');
+    const gPrompts = parsed.map((q) =>
+      policy.render(groundingPrompt({ task: q.task, question: okParse(q).responderQuestion })),
+    );
+    const gGens = await policy.sampleAll(
+      gPrompts,
+      1,
+      gPrompts.map(() => ctx.nextSeed()),
+    );
+    parsed.forEach((q, i) => {
+      const text = ((gGens[i] as Generation[])[0] as Generation).text;
+      const score = ruleScore(q.task, text, okParse(q).referenceAnswer, {
+        qaMetric: cfg.algorithm.qaMetric,
+      }).score;
+      q.grounding = { text, score };
+      if (isBadGround(score, algo.questioner.groundingThreshold)) {
+        q.label = 'bad_ground';
+        counters.add('questioner/bad_ground');
+      }
+    });
+    parsed = parsed.filter((q) => q.label === 'good');
+  }
+
+  // C. Responder: all documents of the cluster, G samples each; over-long prompts are dropped.
+  ctx.onPhase?.('responder');
+  const rPlans: { q: QuestionerSample; promptIds: number[]; cluster: Cluster }[] = [];
+  for (const q of parsed) {
+    const cluster = clusterById.get(q.clusterId) as Cluster;
+    const promptIds = policy.render(
+      responderPrompt({
+        task: q.task,
+        documents: cluster.documents.join('\n'),
+        question: okParse(q).responderQuestion,
+      }),
+    );
+    if (promptIds.length > cfg.rollout.maxPromptTokens) {
+      q.label = 'overlong_prompt';
+      counters.add('responder/dropped_overlong');
+      continue;
+    }
+    rPlans.push({ q, promptIds, cluster });
+  }
+  const G = cfg.rollout.groupSize;
+  const rGens = await policy.sampleAll(
+    rPlans.map((r) => r.promptIds),
+    G,
+    rPlans.map(() => ctx.nextSeed()),
+  );
+
+  // D. Rule checks on every answer.
+  const groupsSamples: ResponderSample[][] = rPlans.map((r, gi) =>
+    (rGens[gi] as Generation[]).map((gen, index) => {
+      const rule = ruleScore(r.q.task, gen.text, okParse(r.q).referenceAnswer, {
+        qaMetric: cfg.algorithm.qaMetric,
+      });
+      return {
+        questionUid: r.q.uid,
+        index,
+        gen,
+        ruleScore: rule.score,
+        pred: rule.pred,
+        gt: rule.gt,
+        reward: rule.score,
+      };
+    }),
+  );
+
+  // D'. Verifier: V votes on every answer with both an extracted prediction and reference.
+  const verifierGroups: VerifierGroup[] = [];
+  if (cfg.algorithm.verifier.enable) {
+    ctx.onPhase?.('verifier');
+    const judged: { gi: number; s: ResponderSample; promptIds: number[] }[] = [];
+    groupsSamples.forEach((samples, gi) => {
+      const q = (rPlans[gi] as (typeof rPlans)[number]).q;
+      for (const s of samples) {
+        if (s.pred === null || s.gt === null) {
+          counters.add('verifier/not_judged');
+          continue;
+        }
+        const text = verifierPrompt({
+          problem: okParse(q).responderQuestion,
+          prediction: s.pred,
+          reference: s.gt,
+        });
+        judged.push({ gi, s, promptIds: policy.render(text) });
+      }
+    });
+    const V = cfg.rollout.verifierVotes;
+    const vGens = await policy.sampleAll(
+      judged.map((j) => j.promptIds),
+      V,
+      judged.map(() => ctx.nextSeed()),
+    );
+    judged.forEach((j, ji) => {
+      const gens = vGens[ji] as Generation[];
+      const votes = gens.map((g) => parseVote(g.text));
+      const invalid = votes.filter((v) => v === -1).length;
+      counters.add('verifier/votes', votes.length);
+      counters.add('verifier/invalid_votes', invalid);
+      const majority = majorityVote(votes, algo.verifier);
+      j.s.majority = majority;
+      j.s.reward = responderReward(j.s.ruleScore, majority);
+      if (majority !== -1) {
+        counters.add('verifier/judged');
+        if (majority !== j.s.ruleScore) counters.add('verifier/disagree_with_rule');
+      } else {
+        counters.add('verifier/no_majority');
+      }
+      const rewards = verifierVoteRewards(votes, majority, algo.verifier.invalidVotes);
+      const agreement = verifierAgreement(votes, majority);
+      const inBand =
+        agreement !== undefined &&
+        agreement >= algo.verifier.agreementLower &&
+        agreement <= algo.verifier.agreementUpper;
+      const consistent = algo.verifier.labelType === 'maj' || majority === j.s.ruleScore;
+      const selected = majority !== -1 && inBand && consistent;
+      if (selected) counters.add('verifier/groups_selected');
+      const q = (rPlans[j.gi] as (typeof rPlans)[number]).q;
+      verifierGroups.push({
+        uid: `${q.uid}-r${j.s.index}-v`,
+        questionUid: q.uid,
+        task: q.task,
+        responderIndex: j.s.index,
+        promptIds: j.promptIds,
+        gens,
+        votes,
+        majority,
+        rewards,
+        agreement,
+        selected,
+      });
+    });
+  }
+
+  // E. Dynamic sampling + history memory.
+  const allGroups: ResponderGroup[] = [];
+  const keptGroups: ResponderGroup[] = [];
+  groupsSamples.forEach((samples, gi) => {
+    const r = rPlans[gi] as (typeof rPlans)[number];
+    const scores = samples.map((s) => s.reward);
+    const p = passRate(scores);
+    r.q.passRate = p;
+    if (shouldPushToHistory(p, algo.history)) {
+      const outcome = ctx.memory.push(r.q.task, r.q.clusterId, {
+        evidence: r.q.documentIndices,
+        question: okParse(r.q).responderQuestion,
+        answer: okParse(r.q).referenceAnswer,
+      });
+      counters.add(`history/${outcome}`);
+    }
+    const group: ResponderGroup = {
+      uid: r.q.uid,
+      task: r.q.task,
+      promptIds: r.promptIds,
+      samples,
+      passRate: p,
+      questionerDocuments: r.q.documentIndices.length,
+      clusterDocuments: r.cluster.documents.length,
+    };
+    allGroups.push(group);
+    if (classifyResponderGroup(scores) === 'zero_variance') {
+      r.q.label = 'zero_variance';
+      counters.add('responder/zero_variance');
+    } else {
+      keptGroups.push(group);
+    }
+  });
+  return { questioners, keptGroups, allGroups, verifierGroups };
+}
+
+function okParse(q: QuestionerSample): Extract<QuestionerParse, { kind: 'ok' }> {
+  if (q.parse.kind !== 'ok') throw new Error(`questioner sample ${q.uid} has no parsed question`);
+  return q.parse;
+}

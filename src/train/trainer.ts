@@ -1,0 +1,207 @@
+/**
+ * The training run: sets up the corpus, sampler, memory and RNG streams, resumes from the latest
+ * complete checkpoint when asked, then runs steps, writing metrics, rollouts and checkpoints.
+ * The engine and tokenizer are opened by the caller (see engine-factory.ts).
+ */
+import { join } from 'node:path';
+import { Rng } from '../core/rng.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
+import { ConfigurationError, DataError } from '../core/errors.ts';
+import type { Cluster } from '../data/cluster.ts';
+import { readCorpus } from '../data/read/corpus.ts';
+import { DEFAULT_ROUTING, routeClusters } from '../data/routing.ts';
+import { DomainSampler } from '../data/sampler.ts';
+import { HistoryMemory } from '../spell/history.ts';
+import type { AlgorithmConfig } from '../spell/config.ts';
+import { DEFAULT_ALGORITHM_CONFIG } from '../spell/config.ts';
+import type { Task } from '../spell/task.ts';
+import type { LossAggregation, PolicyEngine } from '../engine/types.ts';
+import type { HfTokenizer } from '../text/tokenizer.ts';
+import type { TrainConfig } from './config.ts';
+import { parseControllerState, type ControllerState } from './controller-state.ts';
+import { RolePolicy } from './policy.ts';
+import { RunDir, stepName } from './run-dir.ts';
+import { runTrainStep, type StepContext } from './step.ts';
+
+export interface TrainerEvents {
+  onStart?(info: { startStep: number; endStep: number; clusters: Record<Task, number> }): void;
+  onPhase?(step: number, phase: string): void;
+  onStep?(step: number, metrics: Record<string, number>): void;
+  onCheckpoint?(step: number, dir: string): void;
+  onInfo?(message: string): void;
+}
+
+export interface TrainerOptions {
+  readonly cfg: TrainConfig;
+  readonly runDir: RunDir;
+  readonly engine: PolicyEngine;
+  readonly tokenizer: HfTokenizer;
+  /** Corpus paths; the caller resolves the bundled default when the config has none. */
+  readonly dataPaths: readonly string[];
+  readonly resume: boolean;
+  /** Aborting stops the run after the current step's files are written. */
+  readonly signal?: AbortSignal;
+  readonly events?: TrainerEvents;
+  /** Extra fields recorded in controller checkpoints' neighbours (for reports). */
+  readonly lossAggregation: LossAggregation;
+}
+
+/** Map the validated train config onto the pure algorithm's options. */
+export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
+  const a = cfg.algorithm;
+  const d = DEFAULT_ALGORITHM_CONFIG;
+  return {
+    verifier: {
+      tieRule: a.tieRule,
+      invalidVotes: a.invalidVotes,
+      agreementLower: a.verifier.agreementLower,
+      agreementUpper: a.verifier.agreementUpper,
+      labelType: a.verifier.labelType,
+      updateRatio: a.verifier.updateRatio,
+    },
+    questioner: {
+      ...d.questioner,
+      rewardType: a.questionerReward,
+      normScope: a.questionerNormalization,
+      qaAnswerMaxTokens: a.qaMaxAnswerTokens,
+      groundingThreshold: a.groundingThreshold,
+    },
+    history: {
+      ...d.history,
+      capacity: Math.max(1, a.memoryCapacity),
+      pushRule: a.historyPush,
+    },
+    batch: { badCaseRatio: a.badCaseRatio, worldSize: a.worldSize },
+    advantageEpsilon: d.advantageEpsilon,
+  };
+}
+
+/** Run (or resume) training to `cfg.steps`. Returns the last completed step. */
+export async function runTraining(opts: TrainerOptions): Promise<number> {
+  const { cfg, runDir, engine, events } = opts;
+  const algo = toAlgorithmConfig(cfg);
+  const read = await readCorpus(opts.dataPaths, { skipBad: cfg.data.skipBad });
+  if (read.clusters.length === 0) {
+    throw new DataError(`no clusters found in ${opts.dataPaths.join(', ')}`);
+  }
+  for (const [reason, n] of Object.entries(read.skipped)) {
+    events?.onInfo?.(`skipped ${n} corpus rows: ${reason}`);
+  }
+  const routed = routeClusters(read.clusters, DEFAULT_ROUTING, cfg.seed);
+  if (routed.unrouted.length > 0) {
+    events?.onInfo?.(
+      `${routed.unrouted.length} clusters match no task routing (e.g. source "${routed.unrouted[0]?.source}") and are not used`,
+    );
+  }
+  const byTask: Record<Task, readonly Cluster[]> = routed.byTask;
+  const sizes = { docmath: byTask.docmath.length, qa: byTask.qa.length, mc: byTask.mc.length };
+
+  runDir.create();
+  runDir.cleanTemporary();
+  let state: ControllerState | undefined;
+  if (opts.resume) {
+    const latest = runDir.latestCheckpoint();
+    if (latest === undefined) {
+      events?.onInfo?.(`no checkpoint in ${runDir.root}; starting from step 0`);
+    } else {
+      state = parseControllerState(
+        runDir.readController(latest.dir),
+        join(latest.dir, 'controller.json'),
+      );
+      await engine.load(state.engineRef);
+      runDir.truncateMetricsAfter(state.step);
+      events?.onInfo?.(`resumed from ${latest.dir} (step ${state.step})`);
+    }
+  } else if (runDir.latestCheckpoint() !== undefined) {
+    throw new ConfigurationError(
+      `${runDir.root} already holds checkpoints; pass --resume to continue it or choose another --run-dir`,
+    );
+  }
+  runDir.writeConfig(cfg);
+
+  const weights = cfg.data.taskWeights;
+  const sampler = state
+    ? DomainSampler.fromState(state.sampler, sizes)
+    : DomainSampler.create(
+        { batchSize: cfg.rollout.genBatchSize, weights, sizes },
+        Rng.derive(cfg.seed, 'tasks'),
+      );
+  const memory = state
+    ? HistoryMemory.fromJSON(state.memory)
+    : new HistoryMemory(algo.history.capacity);
+  const rng = {
+    docs: state ? Rng.fromState(state.rng.docs) : Rng.derive(cfg.seed, 'docs'),
+    letters: state ? Rng.fromState(state.rng.letters) : Rng.derive(cfg.seed, 'letters'),
+    badCase: state ? Rng.fromState(state.rng.badCase) : Rng.derive(cfg.seed, 'bad-cases'),
+    verifier: state ? Rng.fromState(state.rng.verifier) : Rng.derive(cfg.seed, 'verifier-groups'),
+  };
+  let seedCounter = state?.seedCounter ?? Rng.derive(cfg.seed, 'engine').nextU32() & 0x3fffffff;
+  const policy = new RolePolicy(engine, opts.tokenizer, {
+    maxResponseTokens: cfg.rollout.maxResponseTokens,
+    temperature: cfg.rollout.temperature,
+    topP: cfg.rollout.topP,
+    topK: cfg.rollout.topK,
+    enableThinking: cfg.rollout.enableThinking,
+    concurrency: cfg.engine.concurrency,
+  });
+
+  const startStep = state?.step ?? 0;
+  events?.onStart?.({ startStep, endStep: cfg.steps, clusters: sizes });
+  let step = startStep;
+  while (step < cfg.steps && !opts.signal?.aborted) {
+    const current = step + 1;
+    const ctx: StepContext = {
+      policy,
+      cfg,
+      algo,
+      memory,
+      docRng: rng.docs,
+      letterRng: rng.letters,
+      nextSeed: () => {
+        const s = seedCounter;
+        seedCounter = (seedCounter + 1000) % 0x40000000; // room for seed + i per sample
+        return s;
+      },
+      onPhase: (phase) => events?.onPhase?.(current, phase),
+      sampler,
+      clustersByTask: byTask,
+      badCaseRng: rng.badCase,
+      verifierRng: rng.verifier,
+      lossAggregation: opts.lossAggregation,
+    };
+    const outcome = await runTrainStep(ctx, current);
+    runDir.writeRollouts(current, outcome.rollouts);
+    step = current;
+    const isLast = step >= cfg.steps || opts.signal?.aborted === true;
+    if (step % cfg.checkpointEvery === 0 || isLast) {
+      const tc = performance.now();
+      const tmp = runDir.beginCheckpoint(step);
+      const engineRef = await engine.save(join(tmp, 'engine'));
+      const finalDir = join(runDir.checkpointsDir, stepName(step));
+      const controller: ControllerState = {
+        version: 1,
+        step,
+        sampler: sampler.state(),
+        memory: memory.toJSON(),
+        rng: {
+          docs: [...rng.docs.state()],
+          letters: [...rng.letters.state()],
+          badCase: [...rng.badCase.state()],
+          verifier: [...rng.verifier.state()],
+        },
+        seedCounter,
+        engineRef: engineRef.split(tmp).join(finalDir),
+      };
+      writeFileAtomic(join(tmp, 'controller.json'), `${JSON.stringify(controller)}\n`);
+      // Metrics first, then the checkpoint: a crash between them is healed by truncation on resume.
+      outcome.metrics['timing_s/save_checkpoint'] = (performance.now() - tc) / 1000;
+      runDir.appendMetrics(outcome.metrics);
+      runDir.commitCheckpoint(step, tmp);
+      events?.onCheckpoint?.(step, finalDir);
+    } else {
+      runDir.appendMetrics(outcome.metrics);
+    }
+    events?.onStep?.(step, outcome.metrics);
+  }
+  return step;
+}
