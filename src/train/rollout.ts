@@ -27,6 +27,7 @@ import {
   classifyResponderGroup,
   isBadGround,
   passRate,
+  selectVerifierGroup,
   verifierAgreement,
   verifierVoteRewards,
 } from '../spell/rewards.ts';
@@ -313,12 +314,7 @@ export async function runGenBatch(
       }
       const rewards = verifierVoteRewards(votes, majority, algo.verifier.invalidVotes);
       const agreement = verifierAgreement(votes, majority);
-      const inBand =
-        agreement !== undefined &&
-        agreement >= algo.verifier.agreementLower &&
-        agreement <= algo.verifier.agreementUpper;
-      const consistent = algo.verifier.labelType === 'maj' || majority === j.s.ruleScore;
-      const selected = majority !== -1 && inBand && consistent;
+      const selected = selectVerifierGroup(votes, majority, j.s.ruleScore, algo.verifier);
       if (selected) counters.add('verifier/groups_selected');
       const q = (rPlans[j.gi] as (typeof rPlans)[number]).q;
       verifierGroups.push({

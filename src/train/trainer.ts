@@ -176,7 +176,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
     if (step % cfg.checkpointEvery === 0 || isLast) {
       const tc = performance.now();
       const tmp = runDir.beginCheckpoint(step);
-      const engineRef = await engine.save(join(tmp, 'engine'));
+      const engineRef = await engine.save(stepName(step));
       const finalDir = join(runDir.checkpointsDir, stepName(step));
       const controller: ControllerState = {
         version: 1,
@@ -190,7 +190,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
           verifier: [...rng.verifier.state()],
         },
         seedCounter,
-        engineRef: engineRef.split(tmp).join(finalDir),
+        engineRef,
       };
       writeFileAtomic(join(tmp, 'controller.json'), `${JSON.stringify(controller)}\n`);
       // Metrics first, then the checkpoint: a crash between them is healed by truncation on resume.

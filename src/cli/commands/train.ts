@@ -1,0 +1,158 @@
+/**
+ * `spell train`: the SPELL self-play loop. With no arguments it trains the bundled default model on
+ * the bundled corpus with preset `local`.
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadTrainConfig } from '../../train/load-config.ts';
+import type { ConfigTree } from '../../train/config.ts';
+import { RunDir } from '../../train/run-dir.ts';
+import { runTraining } from '../../train/trainer.ts';
+import { openTrainEngine } from '../../train/engine-factory.ts';
+import { defaultCorpusPath } from '../../data/index.ts';
+import { formatStepSummary } from '../../train/summary.ts';
+
+interface TrainFlags {
+  config?: string;
+  preset?: string;
+  engine?: string;
+  model?: string;
+  baseUrl?: string;
+  apiKey?: string;
+  data?: string[];
+  steps?: string;
+  runDir?: string;
+  resume?: boolean;
+  seed?: string;
+  name?: string;
+  progress?: boolean;
+  printConfig?: boolean;
+}
+
+function toInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`${flag} expects an integer, got "${value}"`);
+  return n;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description(
+      'Run SPELL self-play training (questioner, responder, verifier; one GRPO update per step)',
+    )
+    .argument('[overrides...]', 'config overrides as key.path=value (e.g. rollout.groupSize=4)')
+    .option('--config <file>', 'YAML config file')
+    .option(
+      '--preset <name>',
+      'local (embedded engine, 2 CPU cores) or paper (published 7B run)',
+      'local',
+    )
+    .option('--engine <kind>', 'local or tinker')
+    .option('--model <dirOrName>', 'model folder (local) or base model name (tinker)')
+    .option('--base-url <url>', 'Tinker-protocol server URL (tinker engine)')
+    .option('--api-key <key>', 'Tinker API key (default: $TINKER_API_KEY)')
+    .option(
+      '--data <path...>',
+      'corpus files or folders (JSONL/parquet); default: the bundled corpus',
+    )
+    .option('--steps <n>', 'train until this step (counting steps already done when resuming)')
+    .option('--run-dir <dir>', 'run directory (default: runs/<name>)')
+    .option('--name <name>', 'run name')
+    .option('--resume', 'continue from the latest complete checkpoint of the run directory')
+    .option('--seed <s>', 'master seed')
+    .option('--no-progress', 'no progress bar (one summary line per step only)')
+    .option('--print-config', 'print the resolved config as YAML and exit')
+    .action(async (overrides: string[], flags: TrainFlags) => {
+      const tree: ConfigTree = {};
+      const engine: ConfigTree = {};
+      if (flags.engine !== undefined) engine.kind = flags.engine;
+      if (flags.model !== undefined) engine.model = flags.model;
+      if (flags.baseUrl !== undefined) engine.baseUrl = flags.baseUrl;
+      const apiKey = flags.apiKey ?? process.env.TINKER_API_KEY;
+      if (apiKey !== undefined) engine.apiKey = apiKey;
+      if (Object.keys(engine).length > 0) tree.engine = engine;
+      if (flags.data !== undefined) tree.data = { paths: flags.data };
+      const steps = toInt(flags.steps, '--steps');
+      if (steps !== undefined) tree.steps = steps;
+      const seed = toInt(flags.seed, '--seed');
+      if (seed !== undefined) tree.seed = seed;
+      if (flags.name !== undefined) tree.name = flags.name;
+      const cfg = loadTrainConfig({
+        ...(flags.preset !== undefined ? { preset: flags.preset } : {}),
+        ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+        flags: tree,
+        overrides,
+      });
+      if (flags.printConfig) {
+        const { stringify } = await import('yaml');
+        process.stdout.write(
+          stringify({ ...cfg, engine: { ...cfg.engine, apiKey: cfg.engine.apiKey ? '***' : '' } }),
+        );
+        return;
+      }
+      const runDir = new RunDir(resolve(flags.runDir ?? join('runs', cfg.name)));
+      const dataPaths = cfg.data.paths.length > 0 ? cfg.data.paths : [defaultCorpusPath()];
+      const opened = await openTrainEngine(cfg, join(runDir.checkpointsDir, 'engine'));
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSigint = (): void => {
+        interrupts += 1;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write('\nspell: stopping after this step (Ctrl-C again to abort now)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const useBar = flags.progress !== false && process.stderr.isTTY === true;
+      const bar = useBar
+        ? new cliProgress.SingleBar(
+            {
+              format: 'step {step} [{bar}] {percentage}% | {phase} | ETA {eta_formatted}',
+              hideCursor: true,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+      try {
+        const last = await runTraining({
+          cfg,
+          runDir,
+          engine: opened.engine,
+          tokenizer: opened.tokenizer,
+          dataPaths,
+          resume: flags.resume === true,
+          signal: controller.signal,
+          lossAggregation: opened.lossAggregation,
+          events: {
+            onStart: ({ startStep, endStep, clusters }) => {
+              process.stderr.write(
+                `spell train: ${runDir.root} | engine ${cfg.engine.kind} (${opened.description}) | clusters docmath ${clusters.docmath}, qa ${clusters.qa}, mc ${clusters.mc} | steps ${startStep + 1}..${endStep}\n`,
+              );
+              bar?.start(endStep, startStep, { step: startStep + 1, phase: 'starting' });
+            },
+            onPhase: (step, phase) => bar?.update({ step, phase: phase || 'writing' }),
+            onStep: (step, metrics) => {
+              bar?.update(step, { step, phase: 'done' });
+              const line = formatStepSummary(step, metrics);
+              if (bar) bar.stop();
+              process.stdout.write(`${line}\n`);
+              if (bar && step < cfg.steps)
+                bar.start(cfg.steps, step, { step: step + 1, phase: 'starting' });
+            },
+            onCheckpoint: (step, dir) => process.stderr.write(`checkpoint step ${step}: ${dir}\n`),
+            onInfo: (message) => process.stderr.write(`spell train: ${message}\n`),
+          },
+        });
+        bar?.stop();
+        process.stderr.write(
+          `spell train: finished at step ${last}; run directory ${runDir.root}\n`,
+        );
+      } finally {
+        bar?.stop();
+        process.off('SIGINT', onSigint);
+        await opened.engine.close();
+      }
+    });
+}
