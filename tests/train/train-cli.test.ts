@@ -1,0 +1,148 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { FAST, spell, spawnSpell, tempDir, tinyModelDir, withoutTiming } from './helpers.ts';
+
+function readLines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('spell train (embedded engine)', () => {
+  test('two steps write config, metrics, rollouts and a checkpoint; --resume continues to step 3', async () => {
+    const model = await tinyModelDir();
+    const run = join(tempDir('spell-run-'), 'r');
+    await spell([
+      'train',
+      '--model',
+      model,
+      '--steps',
+      '2',
+      '--run-dir',
+      run,
+      '--no-progress',
+      ...FAST,
+    ]);
+    const cfg = parseYaml(readFileSync(join(run, 'config.yaml'), 'utf8'));
+    expect(cfg.steps).toBe(2);
+    expect(cfg.rollout.maxResponseTokens).toBe(12);
+    const metrics = readLines(join(run, 'metrics.jsonl'));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2]);
+    // every questioner output is accounted for by a parse outcome
+    for (const m of metrics) {
+      const parsed = ['ok', 'format_error', 'invalid_answer', 'unfinished_think']
+        .map((k) => Number(m[`count/questioner/parse/${k}`] ?? 0))
+        .reduce((a, b) => a + b, 0);
+      expect(parsed).toBe(3);
+    }
+    expect(readdirSync(join(run, 'rollouts')).sort()).toEqual([
+      'step-000001.jsonl',
+      'step-000002.jsonl',
+    ]);
+    const rollouts = readLines(join(run, 'rollouts', 'step-000001.jsonl'));
+    expect(rollouts.filter((r) => r.role === 'questioner')).toHaveLength(3);
+    for (const r of rollouts) expect(r).toHaveProperty('cluster_id');
+    expect(existsSync(join(run, 'checkpoints', 'step-000002', 'controller.json'))).toBe(true);
+
+    await spell([
+      'train',
+      '--model',
+      model,
+      '--steps',
+      '3',
+      '--run-dir',
+      run,
+      '--resume',
+      '--no-progress',
+      ...FAST,
+    ]);
+    expect(readLines(join(run, 'metrics.jsonl')).map((m) => m.step)).toEqual([1, 2, 3]);
+    expect(readFileSync(join(run, 'checkpoints', 'latest'), 'utf8').trim()).toBe('step-000003');
+  });
+
+  test('starting over an existing run without --resume is refused', async () => {
+    const model = await tinyModelDir();
+    const run = join(tempDir('spell-run-'), 'r');
+    await spell([
+      'train',
+      '--model',
+      model,
+      '--steps',
+      '1',
+      '--run-dir',
+      run,
+      '--no-progress',
+      ...FAST,
+    ]);
+    await expect(
+      spell([
+        'train',
+        '--model',
+        model,
+        '--steps',
+        '2',
+        '--run-dir',
+        run,
+        '--no-progress',
+        ...FAST,
+      ]),
+    ).rejects.toThrow(/--resume/);
+  });
+
+  test('a bad config key is a clear error naming the key', async () => {
+    const dir = tempDir('spell-cfg-');
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'rollout:\n  groupSzie: 3\n');
+    await expect(spell(['train', '--config', file, '--print-config'])).rejects.toThrow(/rollout/);
+  });
+
+  test('a run killed with SIGKILL mid-step and resumed matches an uninterrupted run', async () => {
+    const model = await tinyModelDir();
+    const base = tempDir('spell-kill-');
+    const args = (run: string, extra: string[] = []) => [
+      'train',
+      '--model',
+      model,
+      '--steps',
+      '3',
+      '--run-dir',
+      run,
+      '--no-progress',
+      'checkpointEvery=1',
+      ...FAST,
+      ...extra,
+    ];
+    const straight = join(base, 'straight');
+    await spell(args(straight));
+
+    const killed = join(base, 'killed');
+    const child = spawnSpell(args(killed));
+    // Wait (bounded) until step 1 is checkpointed, then kill during step 2.
+    const deadline = Date.now() + 180_000;
+    while (!existsSync(join(killed, 'checkpoints', 'step-000001', 'controller.json'))) {
+      if (Date.now() > deadline || child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    expect(existsSync(join(killed, 'checkpoints', 'step-000003'))).toBe(false);
+    await spell(args(killed, ['--resume']));
+
+    const a = readLines(join(straight, 'metrics.jsonl')).map(withoutTiming);
+    const b = readLines(join(killed, 'metrics.jsonl')).map(withoutTiming);
+    expect(b).toEqual(a);
+    const wa = readFileSync(
+      join(straight, 'checkpoints', 'engine', 'step-000003', 'model.safetensors'),
+    );
+    const wb = readFileSync(
+      join(killed, 'checkpoints', 'engine', 'step-000003', 'model.safetensors'),
+    );
+    expect(wb.equals(wa)).toBe(true);
+    expect(readFileSync(join(killed, 'rollouts', 'step-000003.jsonl'), 'utf8')).toBe(
+      readFileSync(join(straight, 'rollouts', 'step-000003.jsonl'), 'utf8'),
+    );
+  });
+});
