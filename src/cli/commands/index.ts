@@ -1,6 +1,22 @@
 /** Every subcommand, registered in the order `spell --help` lists them. */
 import type { Command } from 'commander';
+import { registerBench } from './bench.ts';
+import { registerData } from './data.ts';
+import { registerScore } from './score.ts';
+import { registerServe } from './serve.ts';
+import { registerTokenizer } from './tokenizer.ts';
+import { registerTrain } from './train.ts';
+import { registerModel } from './model.ts';
+import { registerReport } from './report.ts';
 
-export function registerCommands(_program: Command): void {
+export function registerCommands(program: Command): void {
   // Subcommands are added here as they land (score, train, serve, eval, data, bench, ...).
+  registerTrain(program);
+  registerModel(program);
+  registerReport(program);
+  registerTokenizer(program);
+  registerScore(program);
+  registerServe(program);
+  registerBench(program);
+  registerData(program);
 }
