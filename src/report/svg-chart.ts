@@ -89,7 +89,7 @@ export function lineChart(
     `<text x="${m.left + w / 2}" y="${m.top + h + 28}" text-anchor="middle" font-size="10">step</text>`,
   );
   series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length] as string;
+    const color = COLORS[i % COLORS.length];
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
     if (pts.length > 1) {
       const d = pts.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');

@@ -171,7 +171,7 @@ export async function runGenBatch(
 
   // B. Parse.
   const questioners: QuestionerSample[] = usable.map((p, i) => {
-    const gen = (qGens[i] as Generation[])[0] as Generation;
+    const gen = qGens[i][0];
     const parse = parseQuestioner(p.d.task, gen.text, {
       countTokens: (t) => policy.countTokens(t),
       maxAnswerTokens: algo.questioner.qaAnswerMaxTokens,
@@ -214,7 +214,7 @@ export async function runGenBatch(
       gPrompts.map(() => ctx.nextSeed()),
     );
     parsed.forEach((q, i) => {
-      const text = ((gGens[i] as Generation[])[0] as Generation).text;
+      const text = gGens[i][0].text;
       const score = ruleScore(q.task, text, okParse(q).referenceAnswer, {
         qaMetric: cfg.algorithm.qaMetric,
       }).score;
@@ -255,7 +255,7 @@ export async function runGenBatch(
 
   // D. Rule checks on every answer.
   const groupsSamples: ResponderSample[][] = rPlans.map((r, gi) =>
-    (rGens[gi] as Generation[]).map((gen, index) => {
+    rGens[gi].map((gen, index) => {
       const rule = ruleScore(r.q.task, gen.text, okParse(r.q).referenceAnswer, {
         qaMetric: cfg.algorithm.qaMetric,
       });
@@ -277,7 +277,7 @@ export async function runGenBatch(
     ctx.onPhase?.('verifier');
     const judged: { gi: number; s: ResponderSample; promptIds: number[] }[] = [];
     groupsSamples.forEach((samples, gi) => {
-      const q = (rPlans[gi] as (typeof rPlans)[number]).q;
+      const q = rPlans[gi].q;
       for (const s of samples) {
         if (s.pred === null || s.gt === null) {
           counters.add('verifier/not_judged');
@@ -298,7 +298,7 @@ export async function runGenBatch(
       judged.map(() => ctx.nextSeed()),
     );
     judged.forEach((j, ji) => {
-      const gens = vGens[ji] as Generation[];
+      const gens = vGens[ji];
       const votes = gens.map((g) => parseVote(g.text));
       const invalid = votes.filter((v) => v === -1).length;
       counters.add('verifier/votes', votes.length);
@@ -316,7 +316,7 @@ export async function runGenBatch(
       const agreement = verifierAgreement(votes, majority);
       const selected = selectVerifierGroup(votes, majority, j.s.ruleScore, algo.verifier);
       if (selected) counters.add('verifier/groups_selected');
-      const q = (rPlans[j.gi] as (typeof rPlans)[number]).q;
+      const q = rPlans[j.gi].q;
       verifierGroups.push({
         uid: `${q.uid}-r${j.s.index}-v`,
         questionUid: q.uid,
@@ -337,7 +337,7 @@ export async function runGenBatch(
   const allGroups: ResponderGroup[] = [];
   const keptGroups: ResponderGroup[] = [];
   groupsSamples.forEach((samples, gi) => {
-    const r = rPlans[gi] as (typeof rPlans)[number];
+    const r = rPlans[gi];
     const scores = samples.map((s) => s.reward);
     const p = passRate(scores);
     r.q.passRate = p;

@@ -78,7 +78,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
   while (kept.length < cfg.rollout.responderGroups && genBatches < cfg.rollout.maxGenBatches) {
     const draws = ctx.sampler.next().map((d) => ({
       task: d.task,
-      cluster: ctx.clustersByTask[d.task][d.index] as Cluster,
+      cluster: ctx.clustersByTask[d.task][d.index],
     }));
     const res = await runGenBatch(rctx, draws, `s${step}-b${genBatches}`);
     genBatches += 1;
@@ -173,7 +173,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
       uid: v.uid,
       promptIds: vg.promptIds,
       gen: v.item,
-      reward: vg.rewards[k] as number,
+      reward: vg.rewards[k],
       advantage: 0,
     });
   }
@@ -192,7 +192,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
     algo.questioner.normScope,
     algo.advantageEpsilon,
   );
-  qItems.forEach((item, i) => (item.advantage = qAdv[i] as number));
+  qItems.forEach((item, i) => (item.advantage = qAdv[i]));
 
   // One policy update.
   const trajectories: Trajectory[] = items.map((i) => ({
@@ -271,7 +271,7 @@ function applyAdvantages(
     sel.map((i) => i.reward),
     sel.map((i) => i.uid),
   );
-  sel.forEach((item, i) => (item.advantage = adv[i] as number));
+  sel.forEach((item, i) => (item.advantage = adv[i]));
 }
 
 /** Mean (sampler − learner) logprob over trained tokens: ~0 on-policy (the reference's ppo_kl). */

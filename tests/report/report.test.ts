@@ -60,7 +60,7 @@ describe('spell report', () => {
       expect(box?.width ?? 0).toBeGreaterThan(100);
       // rising values are drawn rising (SVG y grows downwards)
       const ys = points.map((p) => Number(p.split(',')[1]));
-      expect(ys[4]).toBeLessThan(ys[0] as number);
+      expect(ys[4]).toBeLessThan(ys[0]);
       // nothing is fetched besides the file itself
       expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
     } finally {

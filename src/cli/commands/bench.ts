@@ -1,0 +1,115 @@
+/**
+ * `spell bench engine`: measure the embedded engine — matmul GFLOP/s per gemm backend and thread
+ * count (with the ratio to the fp32 peak) and the small bench model's forward, training and
+ * sampling tokens/s. `--json` prints the whole report as one JSON object. `SPELL_NATIVE=0`
+ * forces the pure-JS gemm (the same as `--backend js`).
+ */
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { ConfigurationError } from '../../core/index.ts';
+import { runEngineBench } from '../../bench/index.ts';
+import type { EngineBenchReport } from '../../bench/index.ts';
+import { setGemmBackend } from '../../model/kernels/gemm.ts';
+import type { GemmBackend } from '../../model/kernels/gemm.ts';
+
+interface BenchEngineCliOptions {
+  readonly json: boolean;
+  readonly backend: 'native' | 'js' | 'all';
+  readonly threads: string;
+  readonly quick: boolean;
+  readonly model: boolean;
+}
+
+/** "1,2" → [1, 2]; throws a ConfigurationError naming the flag on anything else. */
+export function parseThreadList(text: string): number[] {
+  const out = text.split(',').map((s) => Number(s.trim()));
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
+    throw new ConfigurationError(
+      `--threads: expected a comma-separated list of integers in 1..64, got "${text}"`,
+    );
+  }
+  return out;
+}
+
+function printTable(r: EngineBenchReport): void {
+  const out: string[] = [];
+  out.push(`cpu: ${r.machine.cpu} × ${r.machine.cores}, node ${r.machine.node}`);
+  const n = r.gemm.native;
+  out.push(
+    n.available
+      ? `native gemm: ${String(n.isa)} ${String(n.mr)}×${String(n.nr)} tiles`
+      : `native gemm: unavailable (${String(n.reason)})`,
+  );
+  out.push('');
+  out.push(
+    'matmul                                   backend  thr    GFLOP/s  vs 475 peak  max err',
+  );
+  for (const m of r.matmul) {
+    const t = `${m.transA ? 'T' : 'N'}${m.transB ? 'T' : 'N'}`;
+    const gflops = m.gflops < 10 ? m.gflops.toPrecision(3) : m.gflops.toFixed(1);
+    const ratio = `${(m.peakRatio * 100).toPrecision(3)}%`;
+    const name = `${m.name} (${t})`.padEnd(40);
+    out.push(
+      `${name} ${m.backend.padEnd(7)} ${String(m.threads).padStart(4)} ${gflops.padStart(10)} ${ratio.padStart(12)} ${m.maxAbsErr.toExponential(1).padStart(8)}`,
+    );
+  }
+  out.push('');
+  out.push(
+    `goal (≥ 25% of the two-core peak on large matmuls): best ${r.goal.bestLargeGflops} GFLOP/s = ${(
+      r.goal.peakRatio * 100
+    ).toFixed(1)}% — ${r.goal.met ? 'met' : 'not met'}`,
+  );
+  if ('results' in r.model) {
+    out.push('');
+    out.push(
+      `model: ${r.model.parameters} parameters, batch ${r.model.workload.batch}×${r.model.workload.seqLen} tokens, sampling ${r.model.workload.samples}×${r.model.workload.maxTokens}`,
+    );
+    out.push('backend  thr   forward tok/s   train tok/s   sample tok/s');
+    for (const m of r.model.results) {
+      out.push(
+        `${m.backend.padEnd(7)} ${String(m.threads).padStart(4)} ${m.forwardTokensPerSec
+          .toFixed(0)
+          .padStart(15)} ${m.trainTokensPerSec.toFixed(0).padStart(13)} ${m.sampleTokensPerSec
+          .toFixed(0)
+          .padStart(14)}`,
+      );
+    }
+  } else {
+    out.push(`model: skipped (${r.model.skipped})`);
+  }
+  for (const note of r.notes) out.push(`note: ${note}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** Registers `spell bench` and its `engine` subcommand. */
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks (speed is measured, not tested)');
+  bench
+    .command('engine')
+    .description('matmul GFLOP/s and embedded-model tokens/s (forward, training, sampling)')
+    .option('--json', 'print the report as one JSON object', false)
+    .addOption(
+      new Option('--backend <which>', 'gemm backends to time')
+        .choices(['native', 'js', 'all'])
+        .default('all'),
+    )
+    .option('--threads <list>', 'native thread counts, comma-separated', '1,2')
+    .option('--quick', 'tiny shapes and budgets (a smoke run of every section)', false)
+    .option('--no-model', 'skip the model section (matmul only)')
+    .action((opts: BenchEngineCliOptions) => {
+      const threads = parseThreadList(opts.threads);
+      let backends: GemmBackend[] = opts.backend === 'all' ? ['native', 'js'] : [opts.backend];
+      if (process.env.SPELL_NATIVE === '0') {
+        setGemmBackend('js');
+        backends = ['js'];
+      }
+      const report = runEngineBench({
+        backends,
+        threads,
+        quick: opts.quick,
+        includeModel: opts.model,
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else printTable(report);
+    });
+}

@@ -1,0 +1,103 @@
+/**
+ * `spell data`: look at corpora and make the embedded one.
+ * - `spell data stats PATH...`: clusters per task, documents per cluster, token lengths, problems.
+ * - `spell data synth --seed S --out DIR`: write the synthetic corpus (train + held-out eval).
+ */
+import type { Command } from 'commander';
+import { ConfigurationError } from '../../core/errors.ts';
+import {
+  DEFAULT_ROUTING,
+  DEFAULT_SYNTH_OPTIONS,
+  corpusStats,
+  countWords,
+  formatStats,
+  readCorpus,
+  writeSynthCorpus,
+  type CountTokens,
+} from '../../data/index.ts';
+import { loadTokenizer } from '../../text/tokenizer.ts';
+
+function nonNegativeInt(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+      throw new ConfigurationError(`${flag} must be a non-negative integer, got "${value}"`);
+    }
+    return Number(value);
+  };
+}
+
+interface StatsOptions {
+  readonly skipBad: boolean;
+  readonly json: boolean;
+  readonly tokenizer?: string;
+  readonly seed: number;
+}
+
+interface SynthCliOptions {
+  readonly seed: number;
+  readonly out: string;
+  readonly clusters: number;
+  readonly evalPerTask: number;
+}
+
+export function registerData(program: Command): void {
+  const data = program.command('data').description('inspect corpora and generate the default one');
+
+  data
+    .command('stats')
+    .description('clusters per task, documents per cluster, token lengths and problems of a corpus')
+    .argument('<paths...>', '.jsonl / .parquet files or folders')
+    .option('--skip-bad', 'skip and count bad rows instead of stopping at the first', false)
+    .option('--json', 'print the statistics as one JSON object', false)
+    .option('--tokenizer <dir>', 'count tokens with this HF tokenizer folder (default: words)')
+    .option('--seed <n>', 'seed of the task-routing split', nonNegativeInt('--seed'), 0)
+    .action(async (paths: string[], opts: StatsOptions) => {
+      let countTokens: CountTokens = countWords;
+      let tokenUnit = 'whitespace words (no --tokenizer given)';
+      if (opts.tokenizer !== undefined) {
+        const tok = loadTokenizer(opts.tokenizer);
+        countTokens = (text) => tok.encode(text, { addSpecialTokens: false }).length;
+        tokenUnit = `tokens of ${tok.dir}`;
+      }
+      const read = await readCorpus(paths, { skipBad: opts.skipBad });
+      const stats = corpusStats(read, {
+        routing: DEFAULT_ROUTING,
+        seed: opts.seed,
+        countTokens,
+        tokenUnit,
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(stats)}\n` : `${formatStats(stats)}\n`);
+    });
+
+  data
+    .command('synth')
+    .description('write the synthetic corpus: train.jsonl, held-out eval.jsonl, manifest.json')
+    .requiredOption('--out <dir>', 'output folder (created if missing)')
+    .option('--seed <n>', 'generator seed', nonNegativeInt('--seed'), DEFAULT_SYNTH_OPTIONS.seed)
+    .option(
+      '--clusters <n>',
+      'training clusters in total (split across docmath, qa, mc)',
+      nonNegativeInt('--clusters'),
+      DEFAULT_SYNTH_OPTIONS.clusters,
+    )
+    .option(
+      '--eval-per-task <n>',
+      'held-out questions per task',
+      nonNegativeInt('--eval-per-task'),
+      DEFAULT_SYNTH_OPTIONS.evalPerTask,
+    )
+    .action((opts: SynthCliOptions) => {
+      const files = writeSynthCorpus(opts.out, {
+        seed: opts.seed,
+        clusters: opts.clusters,
+        evalPerTask: opts.evalPerTask,
+      });
+      const manifest = JSON.parse(files['manifest.json']) as {
+        train: { clusters: number };
+        eval: { questions: number };
+      };
+      process.stdout.write(
+        `wrote ${opts.out}: ${manifest.train.clusters} training clusters, ${manifest.eval.questions} held-out questions (seed ${opts.seed})\n`,
+      );
+    });
+}

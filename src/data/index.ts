@@ -1,0 +1,48 @@
+/**
+ * Corpora: readers (JSONL, parquet), task routing, the domain sampler, document views with
+ * token budgeting, corpus statistics, and the embedded synthetic corpus generator.
+ */
+export type { Cluster, ReadOptions, ReadProblem, ReadResult, SkipReason } from './cluster.ts';
+export { SKIP_REASONS } from './cluster.ts';
+export { readCorpus, corpusFiles } from './read/corpus.ts';
+export { readJsonl } from './read/jsonl.ts';
+export { readParquet } from './read/parquet.ts';
+export {
+  DEFAULT_ROUTING,
+  routeClusters,
+  countByTask,
+  splitSizes,
+  type RoutingTable,
+  type Routed,
+} from './routing.ts';
+export {
+  DomainSampler,
+  batchCounts,
+  type Draw,
+  type SamplerConfig,
+  type SamplerState,
+} from './sampler.ts';
+export {
+  NO_DOCUMENTS,
+  selectQuestionerDocs,
+  responderContext,
+  fitResponderPrompt,
+  assertQuestionerFits,
+  type CountTokens,
+  type QuestionerDocs,
+  type ResponderFit,
+} from './views.ts';
+export { corpusStats, formatStats, countWords, summarise, type CorpusStats } from './stats.ts';
+export {
+  synthCorpus,
+  GENERATOR_VERSION,
+  SYNTH_SOURCES,
+  type EvalRecord,
+  type TrainRecord,
+  type SynthOptions,
+  type SynthManifest,
+  type SynthFiles,
+} from './synth/corpus.ts';
+export { writeSynthCorpus } from './synth/write.ts';
+export { readEvalSet } from './synth/eval-set.ts';
+export { DEFAULT_SYNTH_OPTIONS, defaultCorpusPath } from './synth/default.ts';

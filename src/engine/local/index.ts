@@ -1,0 +1,4 @@
+/** The local (embedded) engine adapter. */
+export { LocalEngine } from './local-engine.ts';
+export type { LocalEngineOptions } from './local-engine.ts';
+export { createRandomModelFolder, localDefaultConfig } from './random-model.ts';

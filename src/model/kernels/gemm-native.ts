@@ -1,0 +1,67 @@
+/**
+ * Loads the optional native gemm addon (`native/build/Release/spell_gemm.node`, built at install
+ * by `native/build-native.js`). A missing or broken build is not an error: the loader records
+ * why, and `gemm` falls back to the JS path. The addon is context-aware N-API, so each worker
+ * thread that imports this module gets its own instance.
+ */
+import { createRequire } from 'node:module';
+
+/** What the addon reports about the kernel it was compiled with. */
+export interface NativeGemmInfo {
+  /** Instruction set the micro-kernel was compiled for: 'avx512' | 'avx2' | 'sse' | 'generic'. */
+  readonly isa: string;
+  /** Register tile: rows of C (MR) and columns of C (NR) per micro-kernel call. */
+  readonly mr: number;
+  readonly nr: number;
+}
+
+/** The addon's surface. `threads` ≥ 1; the split never changes the result bits. */
+export interface NativeGemmAddon {
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    A: Float32Array,
+    B: Float32Array,
+    C: Float32Array,
+    accumulate: boolean,
+    threads: number,
+  ): void;
+  info(): NativeGemmInfo;
+}
+
+/** The addon, or the reason it is unavailable. */
+export type NativeLoad =
+  | { readonly ok: true; readonly addon: NativeGemmAddon; readonly path: string }
+  | { readonly ok: false; readonly reason: string };
+
+const ADDON_PATH = '../../../native/build/Release/spell_gemm.node';
+
+function isAddon(mod: unknown): mod is NativeGemmAddon {
+  if (typeof mod !== 'object' || mod === null) return false;
+  return (
+    typeof (mod as { sgemm?: unknown }).sgemm === 'function' &&
+    typeof (mod as { info?: unknown }).info === 'function'
+  );
+}
+
+/** Try to load the addon once; never throws. */
+export function loadNativeGemm(): NativeLoad {
+  const require = createRequire(import.meta.url);
+  let path: string;
+  try {
+    path = require.resolve(ADDON_PATH);
+  } catch {
+    return { ok: false, reason: 'native addon not built (native/build/Release/spell_gemm.node)' };
+  }
+  try {
+    const mod: unknown = require(path);
+    if (!isAddon(mod)) return { ok: false, reason: `${path} does not export sgemm/info` };
+    return { ok: true, addon: mod, path };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return { ok: false, reason: `native addon failed to load: ${msg}` };
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The messages between a ModelRunner (main thread) and its model worker. One request in flight
+ * per id; the worker answers each with exactly one response. Plain structured-clone data only.
+ */
+import type {
+  AdamParams,
+  Datum,
+  ForwardBackwardResult,
+  LossConfig,
+  LossName,
+  SampleRequest,
+  SampleResult,
+} from '../engine/types.ts';
+
+/** Where the worker's model comes from. */
+export type ModelSource =
+  | { readonly kind: 'folder'; readonly dir: string }
+  | {
+      readonly kind: 'random';
+      readonly hfConfig: Readonly<Record<string, unknown>>;
+      readonly seed: number;
+    };
+
+/** What `info` reports. */
+export interface RunnerModelInfo {
+  readonly hfConfig: Readonly<Record<string, unknown>>;
+  readonly paramCount: number;
+  readonly optimizerStep: number;
+  readonly gemmBackend: string;
+}
+
+/** Request payloads and results, by operation. */
+export interface RunnerOps {
+  init: {
+    req: { source: ModelSource; gemmBackend?: 'native' | 'js'; gemmThreads?: number };
+    res: RunnerModelInfo;
+  };
+  info: { req: Record<string, never>; res: RunnerModelInfo };
+  forward: {
+    req: { data: readonly Datum[]; loss: LossName; config?: LossConfig };
+    res: ForwardBackwardResult;
+  };
+  forwardBackward: {
+    req: { data: readonly Datum[]; loss: LossName; config?: LossConfig };
+    res: ForwardBackwardResult;
+  };
+  optimStep: { req: { adam: AdamParams }; res: Record<string, number> };
+  sample: { req: { request: SampleRequest }; res: SampleResult };
+  save: {
+    req: { dir: string; adapter: Readonly<Record<string, unknown>>; tokenizerDir?: string };
+    res: { dir: string };
+  };
+  load: { req: { dir: string }; res: { adapter: Readonly<Record<string, unknown>> } };
+  /** Busy-loop for `ms` on the worker (tests of main-thread responsiveness only). */
+  spin: { req: { ms: number }; res: { spun: number } };
+}
+
+export type RunnerOp = keyof RunnerOps;
+
+/** A request as posted to the worker. */
+export interface RunnerRequest<K extends RunnerOp = RunnerOp> {
+  readonly id: number;
+  readonly op: K;
+  readonly payload: RunnerOps[K]['req'];
+}
+
+/** A response as posted back. */
+export type RunnerResponse =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly errorName: string;
+      readonly message: string;
+    };

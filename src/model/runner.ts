@@ -1,0 +1,185 @@
+/**
+ * ModelRunner: the async main-thread client of a model worker. Every call posts one request and
+ * resolves with the worker's answer, so the main thread (an HTTP server, a progress bar, a
+ * controller) keeps running while the model computes. Errors thrown in the worker come back as
+ * the same spell error classes (by name), with the worker's message.
+ */
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  CheckpointError,
+  ConfigurationError,
+  DataError,
+  EngineError,
+  SpellError,
+} from '../core/errors.ts';
+import type {
+  AdamParams,
+  Datum,
+  ForwardBackwardResult,
+  LossConfig,
+  LossName,
+  SampleRequest,
+  SampleResult,
+} from '../engine/types.ts';
+import type { GemmBackend } from './kernels/gemm.ts';
+import type {
+  ModelSource,
+  RunnerModelInfo,
+  RunnerOp,
+  RunnerOps,
+  RunnerResponse,
+} from './protocol.ts';
+
+/** Options for starting a runner. */
+export interface ModelRunnerOptions {
+  readonly source: ModelSource;
+  /** Forwarded to the worker's gemm (the CLI maps SPELL_NATIVE=0 to 'js'). */
+  readonly gemmBackend?: GemmBackend;
+  readonly gemmThreads?: number;
+}
+
+/**
+ * The worker is TypeScript: a one-line eval'd bootstrap registers tsx (resolved from this
+ * package, so it works from any cwd) and then imports worker.ts.
+ */
+function bootstrapCode(): string {
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
+  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
+  const worker = new URL('./worker.ts', import.meta.url).href;
+  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`;
+}
+
+const ERROR_CLASSES: Record<string, new (message: string) => SpellError> = {
+  EngineError,
+  CheckpointError,
+  ConfigurationError,
+  DataError,
+};
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/** An async handle on a model living in a worker thread. */
+export class ModelRunner {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private dead: Error | null = null;
+  /** What the worker reported after loading the model. */
+  modelInfo!: RunnerModelInfo;
+
+  private constructor() {
+    this.worker = new Worker(bootstrapCode(), { eval: true });
+    this.worker.on('message', (res: RunnerResponse) => this.onMessage(res));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => {
+      this.fail(new EngineError(`model worker exited (code ${code})`));
+    });
+  }
+
+  /**
+   * Start a worker and load the model into it.
+   * @throws the worker's CheckpointError/ConfigurationError when the model cannot be loaded
+   */
+  static async start(opts: ModelRunnerOptions): Promise<ModelRunner> {
+    const runner = new ModelRunner();
+    try {
+      runner.modelInfo = await runner.call('init', {
+        source: opts.source,
+        ...(opts.gemmBackend ? { gemmBackend: opts.gemmBackend } : {}),
+        ...(opts.gemmThreads ? { gemmThreads: opts.gemmThreads } : {}),
+      });
+    } catch (err) {
+      await runner.close();
+      throw err;
+    }
+    return runner;
+  }
+
+  private onMessage(res: RunnerResponse): void {
+    const p = this.pending.get(res.id);
+    if (!p) return;
+    this.pending.delete(res.id);
+    if (res.ok) {
+      p.resolve(res.result);
+    } else {
+      const Cls = ERROR_CLASSES[res.errorName];
+      p.reject(Cls ? new Cls(res.message) : new EngineError(`model worker: ${res.message}`));
+    }
+  }
+
+  private fail(err: Error): void {
+    if (!this.dead) this.dead = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  /** Post one request and await its answer. */
+  call<K extends RunnerOp>(op: K, payload: RunnerOps[K]['req']): Promise<RunnerOps[K]['res']> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<RunnerOps[K]['res']>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve, reject });
+      this.worker.postMessage({ id, op, payload });
+    });
+  }
+
+  info(): Promise<RunnerModelInfo> {
+    return this.call('info', {});
+  }
+
+  forward(
+    data: readonly Datum[],
+    loss: LossName,
+    config?: LossConfig,
+  ): Promise<ForwardBackwardResult> {
+    return this.call('forward', { data, loss, ...(config ? { config } : {}) });
+  }
+
+  forwardBackward(
+    data: readonly Datum[],
+    loss: LossName,
+    config?: LossConfig,
+  ): Promise<ForwardBackwardResult> {
+    return this.call('forwardBackward', { data, loss, ...(config ? { config } : {}) });
+  }
+
+  optimStep(adam: AdamParams): Promise<Record<string, number>> {
+    return this.call('optimStep', { adam });
+  }
+
+  sample(request: SampleRequest): Promise<SampleResult> {
+    return this.call('sample', { request });
+  }
+
+  /** Save a checkpoint folder (weights + optimizer + adapter state) atomically. */
+  save(
+    dir: string,
+    adapter: Readonly<Record<string, unknown>> = {},
+    tokenizerDir?: string,
+  ): Promise<{ dir: string }> {
+    return this.call('save', { dir, adapter, ...(tokenizerDir ? { tokenizerDir } : {}) });
+  }
+
+  /** Load a checkpoint (or plain model folder); resolves with its adapter state. */
+  async load(dir: string): Promise<Readonly<Record<string, unknown>>> {
+    return (await this.call('load', { dir })).adapter;
+  }
+
+  /** Stop the worker; pending calls reject. */
+  async close(): Promise<void> {
+    if (this.dead) return;
+    this.dead = new EngineError('model runner is closed');
+    await this.worker.terminate();
+  }
+}

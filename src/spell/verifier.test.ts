@@ -1,0 +1,69 @@
+import { describe, expect, test } from 'vitest';
+import type { MajorityOptions, Vote } from './verifier.ts';
+import { majorityVote, parseVote, responderReward } from './verifier.ts';
+
+const CODE: MajorityOptions = { tieRule: 'first-seen', invalidVotes: 'penalise' };
+const PAPER: MajorityOptions = { tieRule: 'strict-yes-majority', invalidVotes: 'ignore' };
+
+describe('vote parsing (§5.2, case-sensitive substrings)', () => {
+  test.each<[string, Vote]>([
+    ['Explanation: same value.\nDecision: [[YES]]', 1],
+    ['Explanation: different.\nDecision: [[NO]]', 0],
+    ['NOTE: both say 12.\nDecision: [[YES]]', 1],
+    ['YES at first, but on reflection [[NO]]', 0],
+    ['Decision: [[YES]] ... or maybe [[NO]]', -1],
+    ['decision: [[yes]]', -1],
+    ['yes', -1],
+    ['NONE of these match', 0],
+    ['YES', 1],
+    ['I cannot tell.', -1],
+    ['<think>the answers look the same, [[YES]]', -1],
+    ['<think>hmm [[NO]]</think>\nDecision: [[YES]]', 1],
+  ])('%j → %d', (text, vote) => {
+    expect(parseVote(text)).toBe(vote);
+  });
+});
+
+describe('majority vote', () => {
+  const tieYesFirst: Vote[] = [1, 0, 1, 0, 1, 0, 1, 0];
+  const tieNoFirst: Vote[] = [0, 1, 0, 1, 0, 1, 0, 1];
+
+  test('a 4-4 tie goes to the first-seen value under the code rule', () => {
+    expect(majorityVote(tieYesFirst, CODE)).toBe(1);
+    expect(majorityVote(tieNoFirst, CODE)).toBe(0);
+  });
+
+  test('a 4-4 tie is NO under the strict YES-majority rule', () => {
+    expect(majorityVote(tieYesFirst, PAPER)).toBe(0);
+    expect(majorityVote(tieYesFirst, { ...PAPER, invalidVotes: 'penalise' })).toBe(0);
+    expect(majorityVote([1, 1, 1, 1, 1, 0, 0, 0], PAPER)).toBe(1);
+  });
+
+  test('invalid votes are candidates when penalised and left out when ignored', () => {
+    const mostlyInvalid: Vote[] = [-1, -1, -1, 1, 1, 0, -1, 0];
+    expect(majorityVote(mostlyInvalid, CODE)).toBe(-1);
+    expect(majorityVote(mostlyInvalid, { ...CODE, invalidVotes: 'ignore' })).toBe(1);
+    expect(
+      majorityVote([-1, -1, -1, -1, -1, 1, 1, 0], { ...PAPER, invalidVotes: 'penalise' }),
+    ).toBe(-1);
+    expect(majorityVote([-1, -1, -1, -1, -1, 1, 1, 0], PAPER)).toBe(1);
+  });
+
+  test('no valid vote at all gives no majority under every option', () => {
+    for (const opts of [CODE, PAPER, { ...CODE, invalidVotes: 'ignore' as const }]) {
+      expect(majorityVote([-1, -1, -1], opts)).toBe(-1);
+      expect(majorityVote([], opts)).toBe(-1);
+    }
+  });
+});
+
+describe('responder reward', () => {
+  test('max(rule, majority) with a valid majority, the rule score otherwise', () => {
+    expect(responderReward(0, 1)).toBe(1);
+    expect(responderReward(1, 0)).toBe(1);
+    expect(responderReward(0, 0)).toBe(0);
+    expect(responderReward(0, -1)).toBe(0);
+    expect(responderReward(1, -1)).toBe(1);
+    expect(responderReward(0, undefined)).toBe(0);
+  });
+});

