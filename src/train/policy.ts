@@ -27,6 +27,8 @@ export interface PolicyOptions {
 
 export class RolePolicy {
   private readonly stopTokenIds: number[];
+  /** Wall-clock seconds spent waiting on the engine's sampling (for the step's time breakdown). */
+  sampleSeconds = 0;
 
   constructor(
     readonly engine: PolicyEngine,
@@ -84,7 +86,12 @@ export class RolePolicy {
       }
     };
     const lanes = Math.max(1, Math.min(this.opts.concurrency, prompts.length));
-    await Promise.all(Array.from({ length: lanes }, worker));
+    const t0 = performance.now();
+    try {
+      await Promise.all(Array.from({ length: lanes }, worker));
+    } finally {
+      this.sampleSeconds += (performance.now() - t0) / 1000;
+    }
     return out;
   }
 

@@ -69,6 +69,8 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
     ctx.onPhase?.(phase);
   };
   const rctx: RolloutContext = { ...ctx, counters, onPhase };
+  const sampleSecondsBefore = policy.sampleSeconds;
+  let updateSeconds = 0;
 
   const questioners: QuestionerSample[] = [];
   const kept: ResponderGroup[] = [];
@@ -206,6 +208,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
   if (datums.length === 0) {
     counters.add('train/skipped_update');
   } else {
+    const tu = performance.now();
     const fb = await policy.engine.forwardBackward(datums, 'ppo', {
       clipLowThreshold: 1 - cfg.optim.clipLow,
       clipHighThreshold: 1 + cfg.optim.clipHigh,
@@ -223,6 +226,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
     for (const [k, v] of Object.entries(opt.metrics)) update[`actor/${k}`] = v;
     update['actor/lr'] = cfg.optim.learningRate;
     await policy.engine.refreshSampler();
+    updateSeconds = (performance.now() - tu) / 1000;
   }
   onPhase('');
 
@@ -253,6 +257,11 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
   };
   for (const [k, v] of Object.entries(timing)) metrics[`timing_s/${k}`] = v;
   metrics['timing_s/step'] = (performance.now() - t0) / 1000;
+  // Engine time = waiting on sampling + the update; the rest is the controller's own work.
+  metrics['timing_s/engine_sample'] = policy.sampleSeconds - sampleSecondsBefore;
+  metrics['timing_s/engine_update'] = updateSeconds;
+  metrics['timing_s/controller'] =
+    metrics['timing_s/step'] - metrics['timing_s/engine_sample'] - updateSeconds;
 
   const trainedUids = new Set(items.map((i) => `${i.role}:${i.uid}`));
   return {

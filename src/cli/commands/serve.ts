@@ -75,6 +75,11 @@ export function registerServe(program: Command): void {
         ...(extraRoutes ? { extraRoutes } : {}),
       });
       process.stdout.write(`listening on ${server.url} (model ${provider.modelName})\n`);
+      if (!['127.0.0.1', 'localhost', '::1'].includes(flags.host) && !flags.apiKey) {
+        process.stderr.write(
+          `spell serve: warning: bound to ${flags.host} without --api-key; anyone who can reach it can train and sample\n`,
+        );
+      }
       if (!extraRoutes) {
         process.stderr.write(
           'spell serve: the model folder has no tokenizer.json, so the OpenAI-compatible routes are off\n',

@@ -1,0 +1,84 @@
+/**
+ * Small node:http helpers for `spell serve`: a typed HttpError that handlers throw, a body reader
+ * with a size limit, JSON answers, and zod validation that names the offending field.
+ * Errors are sent FastAPI-style as `{"detail": ...}` so Tinker and OpenAI clients both read them.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+
+/** An HTTP error with a precise status; the router sends `{"detail": message}`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/**
+ * Read and parse a JSON body of at most `limitBytes`.
+ * @throws HttpError 413 when too large, 400 when not JSON, 415 for protobuf bodies.
+ */
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limitBytes) {
+    req.resume();
+    throw new HttpError(
+      413,
+      `request body of ${declared} bytes exceeds the limit of ${limitBytes}`,
+    );
+  }
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('protobuf')) {
+    req.resume();
+    throw new HttpError(
+      415,
+      'protobuf bodies are not supported by spell serve; send JSON (Tinker SDK <= 0.24 encoding)',
+    );
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > limitBytes) {
+      throw new HttpError(413, `request body exceeds the limit of ${limitBytes} bytes`);
+    }
+    chunks.push(buf);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim().length === 0) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new HttpError(400, `malformed JSON body: ${(err as Error).message}`);
+  }
+}
+
+/** Validate a parsed body; a failure is a 400 naming the first bad field and what was expected. */
+export function parseBody<T extends z.ZodType>(
+  schema: T,
+  body: unknown,
+  route: string,
+): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 3).map((i) => {
+    const where = i.path.length > 0 ? i.path.join('.') : '(body)';
+    return `${where}: ${i.message}`;
+  });
+  throw new HttpError(400, `invalid ${route} request: ${issues.join('; ')}`);
+}
+
+/** Send a JSON answer (unless the client already hung up). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.writableEnded || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

@@ -1,0 +1,394 @@
+/**
+ * OpenAI-compatible and vLLM-style routes of `spell serve`, sampling the base model:
+ * `GET /v1/models`, `POST /v1/chat/completions` and `POST /v1/completions` (streaming or not, `n`,
+ * `seed`, string `stop`, logprobs of the sampled tokens), `POST /tokenize`, `POST /detokenize`.
+ * Prompts are rendered with the model folder's own chat template and tokenizer (src/text/), so
+ * the ids match what the SPELL controller sends to a PolicyEngine.
+ *
+ * Differences from OpenAI/vLLM, on purpose: the engine samples whole sequences, so a stream sends
+ * the text token by token only after sampling finished; `top_logprobs`, `echo`, tools and
+ * `logit_bias` are refused with a 400 rather than silently ignored.
+ */
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { SampledSequence, SamplingParams } from '../engine/types.ts';
+import { renderChat } from '../text/chat.ts';
+import type { HfTokenizer } from '../text/tokenizer.ts';
+import { HttpError, parseBody } from './http-util.ts';
+import type { ExtraRoutes } from './server.ts';
+import type { TinkerService } from './tinker-service.ts';
+
+const finite = z.number().refine(Number.isFinite, 'expected a finite number');
+const stopSchema = z.union([z.string(), z.array(z.string()).max(16)]).nullish();
+const commonFields = {
+  model: z.string().optional(),
+  temperature: finite.refine((v) => v >= 0 && v <= 2, 'expected 0 <= temperature <= 2').nullish(),
+  top_p: finite.refine((v) => v > 0 && v <= 1, 'expected 0 < top_p <= 1').nullish(),
+  top_k: z.int().min(-1).nullish(),
+  n: z.int().min(1).max(64).nullish(),
+  seed: z.int().nullish(),
+  stop: stopSchema,
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  max_tokens: z.int().min(1).nullish(),
+};
+
+const chatSchema = z.object({
+  ...commonFields,
+  messages: z
+    .array(
+      z.object({
+        role: z.enum(['system', 'user', 'assistant', 'tool']),
+        content: z.string(),
+        reasoning_content: z.string().optional(),
+      }),
+    )
+    .min(1),
+  max_completion_tokens: z.int().min(1).nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.literal(0).nullish(),
+  chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
+});
+
+const completionSchema = z.object({
+  ...commonFields,
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()).min(1),
+    z.array(z.int().min(0)).min(1),
+    z.array(z.array(z.int().min(0)).min(1)).min(1),
+  ]),
+  logprobs: z.int().min(0).max(1).nullish(),
+  echo: z.literal(false).nullish(),
+});
+
+const tokenizeSchema = z.union([
+  z.object({
+    model: z.string().optional(),
+    prompt: z.string(),
+    add_special_tokens: z.boolean().optional(),
+  }),
+  z.object({
+    model: z.string().optional(),
+    messages: chatSchema.shape.messages,
+    add_generation_prompt: z.boolean().optional(),
+  }),
+]);
+const detokenizeSchema = z.object({
+  model: z.string().optional(),
+  tokens: z.array(z.int().min(0)),
+});
+
+interface Choice {
+  readonly text: string;
+  readonly seq: SampledSequence;
+  readonly finish: 'stop' | 'length';
+  /** The sampled tokens that produced `text` (cut at a string stop). */
+  readonly tokens: number[];
+}
+
+export interface OpenAiRoutesOptions {
+  readonly modelName: string;
+  readonly tokenizer: HfTokenizer;
+  readonly maxContext: number;
+}
+
+/** Build the routes; sampling goes through the service's base engine (serialised with Tinker use). */
+export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions): ExtraRoutes {
+  const tok = opts.tokenizer;
+  const stopIds = [tok.eosTokenId, tok.tokenToId('<|im_end|>'), tok.tokenToId('<|endoftext|>')]
+    .filter((x): x is number => x !== undefined)
+    .filter((x, i, all) => all.indexOf(x) === i);
+
+  const checkModel = (model: string | undefined): void => {
+    if (model !== undefined && model !== opts.modelName) {
+      throw new HttpError(
+        404,
+        `the model '${model}' does not exist; this server serves '${opts.modelName}'`,
+      );
+    }
+  };
+
+  const generate = async (
+    prompt: number[],
+    b: z.infer<z.ZodObject<typeof commonFields>>,
+    maxTokens: number,
+  ): Promise<Choice[]> => {
+    if (prompt.length + maxTokens > opts.maxContext) {
+      throw new HttpError(
+        400,
+        `prompt (${prompt.length} tokens) + max_tokens (${maxTokens}) exceeds the context length ${opts.maxContext}`,
+      );
+    }
+    const stops = b.stop == null ? [] : typeof b.stop === 'string' ? [b.stop] : b.stop;
+    const singleTokenStops = stops
+      .map((s) => tok.encode(s, { addSpecialTokens: false }))
+      .filter((ids) => ids.length === 1)
+      .map((ids) => ids[0]);
+    const params: SamplingParams = {
+      maxTokens,
+      temperature: b.temperature ?? 1,
+      topP: b.top_p ?? 1,
+      topK: b.top_k ?? -1,
+      stopTokenIds: [...stopIds, ...singleTokenStops],
+      ...(b.seed != null ? { seed: b.seed } : {}),
+    };
+    const r = await service.base.run((e) => e.sample({ prompt, numSamples: b.n ?? 1, params }));
+    return r.sequences.map((seq) => cutAtStop(tok, seq, stops, new Set(stopIds)));
+  };
+
+  const chat = async (body: unknown, res: ServerResponse): Promise<unknown> => {
+    const b = parseBody(chatSchema, body, 'chat.completions');
+    checkModel(b.model);
+    const kwargs = b.chat_template_kwargs ?? {};
+    const thinking = kwargs.enable_thinking;
+    const prompt = renderChat(tok, b.messages, {
+      addGenerationPrompt: true,
+      ...(typeof thinking === 'boolean' ? { enableThinking: thinking } : {}),
+      templateKwargs: kwargs,
+    }).ids;
+    const maxTokens =
+      b.max_completion_tokens ?? b.max_tokens ?? Math.min(256, opts.maxContext - prompt.length);
+    const choices = await generate(prompt, b, maxTokens);
+    const id = `chatcmpl-${Date.now().toString(36)}`;
+    const created = Math.floor(Date.now() / 1000);
+    const usage = usageOf(prompt, choices);
+    const lp = (c: Choice): unknown =>
+      b.logprobs
+        ? {
+            content: c.tokens.map((t, i) => {
+              const token = tok.decode([t]);
+              return {
+                token,
+                logprob: c.seq.logprobs[i],
+                bytes: [...Buffer.from(token)],
+                top_logprobs: [],
+              };
+            }),
+          }
+        : null;
+    if (b.stream) {
+      const base = { id, object: 'chat.completion.chunk', created, model: opts.modelName };
+      const events: unknown[] = [];
+      choices.forEach((c, index) => {
+        events.push({
+          ...base,
+          choices: [{ index, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+        });
+        for (const piece of pieces(tok, c.tokens, c.text)) {
+          events.push({
+            ...base,
+            choices: [{ index, delta: { content: piece }, finish_reason: null }],
+          });
+        }
+        events.push({
+          ...base,
+          choices: [{ index, delta: {}, logprobs: lp(c), finish_reason: c.finish }],
+        });
+      });
+      if (b.stream_options?.include_usage) events.push({ ...base, choices: [], usage });
+      writeSse(res, events);
+      return undefined;
+    }
+    return {
+      id,
+      object: 'chat.completion',
+      created,
+      model: opts.modelName,
+      choices: choices.map((c, index) => ({
+        index,
+        message: { role: 'assistant', content: c.text },
+        logprobs: lp(c),
+        finish_reason: c.finish,
+      })),
+      usage,
+    };
+  };
+
+  const completions = async (body: unknown, res: ServerResponse): Promise<unknown> => {
+    const b = parseBody(completionSchema, body, 'completions');
+    checkModel(b.model);
+    const prompts = toPrompts(tok, b.prompt);
+    const all: Choice[] = [];
+    const promptTokens: number[] = [];
+    for (const prompt of prompts) {
+      const maxTokens = b.max_tokens ?? 16;
+      all.push(...(await generate(prompt, b, maxTokens)));
+      promptTokens.push(...prompt);
+    }
+    const id = `cmpl-${Date.now().toString(36)}`;
+    const created = Math.floor(Date.now() / 1000);
+    const usage = usageOf(promptTokens, all);
+    const lp = (c: Choice): unknown => {
+      if (b.logprobs == null) return null;
+      const tokens = c.tokens.map((t) => tok.decode([t]));
+      const offsets: number[] = [];
+      let at = 0;
+      for (const t of tokens) {
+        offsets.push(at);
+        at += t.length;
+      }
+      return {
+        tokens,
+        token_logprobs: c.seq.logprobs.slice(0, c.tokens.length),
+        top_logprobs: null,
+        text_offset: offsets,
+      };
+    };
+    if (b.stream) {
+      const base = { id, object: 'text_completion', created, model: opts.modelName };
+      const events: unknown[] = [];
+      all.forEach((c, index) => {
+        for (const piece of pieces(tok, c.tokens, c.text)) {
+          events.push({
+            ...base,
+            choices: [{ index, text: piece, logprobs: null, finish_reason: null }],
+          });
+        }
+        events.push({
+          ...base,
+          choices: [{ index, text: '', logprobs: lp(c), finish_reason: c.finish }],
+        });
+      });
+      if (b.stream_options?.include_usage) events.push({ ...base, choices: [], usage });
+      writeSse(res, events);
+      return undefined;
+    }
+    return {
+      id,
+      object: 'text_completion',
+      created,
+      model: opts.modelName,
+      choices: all.map((c, index) => ({
+        index,
+        text: c.text,
+        logprobs: lp(c),
+        finish_reason: c.finish,
+      })),
+      usage,
+    };
+  };
+
+  const tokenize = (body: unknown): Promise<unknown> => {
+    const b = parseBody(tokenizeSchema, body, 'tokenize');
+    checkModel(b.model);
+    const tokens =
+      'prompt' in b
+        ? tok.encode(b.prompt, { addSpecialTokens: b.add_special_tokens ?? true })
+        : renderChat(tok, b.messages, {
+            addGenerationPrompt: b.add_generation_prompt ?? true,
+          }).ids;
+    return Promise.resolve({ count: tokens.length, max_model_len: opts.maxContext, tokens });
+  };
+
+  const detokenize = (body: unknown): Promise<unknown> => {
+    const b = parseBody(detokenizeSchema, body, 'detokenize');
+    checkModel(b.model);
+    const bad = b.tokens.find((t) => t >= tok.vocabSize);
+    if (bad !== undefined)
+      throw new HttpError(400, `token id ${bad} is outside the vocabulary (size ${tok.vocabSize})`);
+    return Promise.resolve({ prompt: tok.decode(b.tokens) });
+  };
+
+  const models = (): Promise<unknown> =>
+    Promise.resolve({
+      object: 'list',
+      data: [
+        {
+          id: opts.modelName,
+          object: 'model',
+          created: 0,
+          owned_by: 'spell',
+          max_model_len: opts.maxContext,
+        },
+      ],
+    });
+
+  return {
+    get: new Map([['/v1/models', models]]),
+    post: new Map([
+      ['/v1/chat/completions', chat],
+      ['/v1/completions', completions],
+      ['/tokenize', tokenize],
+      ['/detokenize', detokenize],
+    ]),
+  };
+}
+
+/**
+ * Turn a sampled sequence into an OpenAI choice: drop a final stop token from the text, cut at the
+ * first string stop (the stop string itself is not returned, as OpenAI does).
+ */
+export function cutAtStop(
+  tok: HfTokenizer,
+  seq: SampledSequence,
+  stops: readonly string[],
+  stopIds: ReadonlySet<number>,
+): Choice {
+  let tokens = seq.tokens;
+  let finish: 'stop' | 'length' = seq.stopReason;
+  const last = tokens[tokens.length - 1];
+  if (seq.stopReason === 'stop' && last !== undefined && stopIds.has(last))
+    tokens = tokens.slice(0, -1);
+  let text = tok.decode(tokens, { skipSpecialTokens: true });
+  let cut = -1;
+  for (const s of stops) {
+    const at = s.length > 0 ? text.indexOf(s) : -1;
+    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+  }
+  if (cut >= 0) {
+    text = text.slice(0, cut);
+    finish = 'stop';
+    // Keep the shortest token prefix whose text covers the cut text.
+    let n = 0;
+    while (
+      n < tokens.length &&
+      tok.decode(tokens.slice(0, n), { skipSpecialTokens: true }).length < cut
+    )
+      n++;
+    tokens = tokens.slice(0, n);
+  }
+  return { text, seq, finish, tokens };
+}
+
+function toPrompts(tok: HfTokenizer, p: string | string[] | number[] | number[][]): number[][] {
+  if (typeof p === 'string') return [tok.encode(p, { addSpecialTokens: false })];
+  if (p.length > 0 && typeof p[0] === 'number') return [p as number[]];
+  return (p as (string | number[])[]).map((x) =>
+    typeof x === 'string' ? tok.encode(x, { addSpecialTokens: false }) : x,
+  );
+}
+
+function usageOf(prompt: readonly number[], choices: readonly Choice[]): Record<string, number> {
+  const completion = choices.reduce((n, c) => n + c.tokens.length, 0);
+  return {
+    prompt_tokens: prompt.length,
+    completion_tokens: completion,
+    total_tokens: prompt.length + completion,
+  };
+}
+
+/** The text split into per-token increments (decoding growing prefixes keeps multi-byte chars whole). */
+function pieces(tok: HfTokenizer, tokens: readonly number[], text: string): string[] {
+  const out: string[] = [];
+  let prev = '';
+  for (let i = 1; i <= tokens.length; i++) {
+    const cur = tok.decode(tokens.slice(0, i), { skipSpecialTokens: true });
+    if (cur.length > prev.length && !cur.endsWith('\uFFFD') && text.startsWith(cur)) {
+      out.push(cur.slice(prev.length));
+      prev = cur;
+    }
+  }
+  if (prev.length < text.length) out.push(text.slice(prev.length));
+  return out;
+}
+
+function writeSse(res: ServerResponse, events: readonly unknown[]): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
+  res.end('data: [DONE]\n\n');
+}

@@ -1,0 +1,171 @@
+/**
+ * The `spell serve` HTTP server (node:http): the Tinker routes (tinker-service.ts), optional
+ * OpenAI-compatible and vLLM-style routes (openai-routes.ts), health checks, an optional API key
+ * and a request body limit. Binds 127.0.0.1 unless told otherwise.
+ *
+ * Robustness rules: every handler error becomes a JSON `{"detail"}` answer with a precise status;
+ * nothing a client sends can throw out of the request handler. Health checks never touch an engine,
+ * so they answer while a training step runs (the engines compute off the main thread).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigurationError, DataError, EngineError, SpellError } from '../core/errors.ts';
+import { HttpError, readJsonBody, sendJson } from './http-util.ts';
+import { TinkerService, type EngineProvider } from './tinker-service.ts';
+
+/** A route that may stream its own answer (then it returns undefined after writing `res`). */
+export type RouteHandler = (body: unknown, res: ServerResponse) => Promise<unknown>;
+
+export interface ExtraRoutes {
+  readonly get: ReadonlyMap<string, () => Promise<unknown>>;
+  readonly post: ReadonlyMap<string, RouteHandler>;
+}
+
+export interface ServeOptions {
+  readonly provider: EngineProvider;
+  /** Default 127.0.0.1; anything else must be asked for explicitly. */
+  readonly host?: string;
+  /** 0 picks a free port. Default 8000. */
+  readonly port?: number;
+  /** When set, every route but the health checks needs `X-API-Key` or `Authorization: Bearer`. */
+  readonly apiKey?: string;
+  /** Largest accepted request body (default 64 MiB). */
+  readonly maxBodyBytes?: number;
+  /** retrieve_future hold time in ms (default 25 000). */
+  readonly longPollMs?: number;
+  /** Routes added by other front-ends (the OpenAI-compatible API). */
+  readonly extraRoutes?: (service: TinkerService) => Promise<ExtraRoutes>;
+}
+
+export interface SpellServer {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly service: TinkerService;
+  close(): Promise<void>;
+}
+
+const HEALTH_PATHS = new Set(['/api/v1/healthz', '/healthz', '/health']);
+
+/**
+ * Start the server and wait until the base engine has loaded.
+ * @throws whatever the engine provider throws for a bad model folder.
+ */
+export async function startServer(opts: ServeOptions): Promise<SpellServer> {
+  const service = new TinkerService({
+    provider: opts.provider,
+    ...(opts.longPollMs !== undefined ? { longPollMs: opts.longPollMs } : {}),
+  });
+  try {
+    await service.ready();
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
+  const extra = opts.extraRoutes ? await opts.extraRoutes(service) : undefined;
+  const post = new Map<string, RouteHandler>(service.routes());
+  for (const [path, h] of extra?.post ?? []) post.set(path, h);
+  const get = new Map<string, () => Promise<unknown>>([
+    ['/', () => Promise.resolve({ name: 'spell serve', model: opts.provider.modelName })],
+    ['/api/v1/get_server_capabilities', () => service.capabilities()],
+  ]);
+  for (const [path, h] of extra?.get ?? []) get.set(path, h);
+  const maxBody = opts.maxBodyBytes ?? 64 * 1024 * 1024;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+    if (HEALTH_PATHS.has(path)) {
+      req.resume();
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    }
+    if (opts.apiKey !== undefined && !authorised(req, opts.apiKey)) {
+      req.resume();
+      throw new HttpError(
+        401,
+        'missing or wrong API key (send X-API-Key or Authorization: Bearer)',
+      );
+    }
+    const samplerMatch = /^\/api\/v1\/samplers\/([^/]+)$/.exec(path);
+    if (method === 'GET') {
+      req.resume();
+      const h = get.get(path);
+      if (h) return sendJson(res, 200, await h());
+      if (samplerMatch) {
+        return sendJson(res, 200, service.samplerInfo(decodeURIComponent(samplerMatch[1])));
+      }
+    } else if (method === 'POST') {
+      const h = post.get(path);
+      if (h) {
+        const body = await readJsonBody(req, maxBody);
+        const out = await h(body, res);
+        if (!res.headersSent) sendJson(res, 200, out);
+        return;
+      }
+    } else {
+      req.resume();
+    }
+    if (get.has(path) || post.has(path) || samplerMatch) {
+      throw new HttpError(405, `method ${method} is not allowed on ${path}`);
+    }
+    throw new HttpError(404, `unknown route ${method} ${path}`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const [status, detail] = toHttp(err);
+      if (res.headersSent) {
+        res.destroy(); // a stream broke midway; the client sees a truncated answer
+        return;
+      }
+      // Stop reading an over-long or refused body, but answer first.
+      res.setHeader('connection', 'close');
+      sendJson(res, status, { detail });
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+  server.keepAliveTimeout = 5_000;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    host,
+    port,
+    service,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await service.close();
+    },
+  };
+}
+
+function authorised(req: IncomingMessage, key: string): boolean {
+  const given = req.headers['x-api-key'];
+  if (given === key) return true;
+  const auth = req.headers.authorization;
+  return auth === `Bearer ${key}`;
+}
+
+/** Map any thrown value to a status and a message. */
+function toHttp(err: unknown): [number, string] {
+  if (err instanceof HttpError) return [err.status, err.message];
+  if (err instanceof DataError || err instanceof ConfigurationError || err instanceof EngineError) {
+    return [400, err.message];
+  }
+  if (err instanceof SpellError) return [500, `${err.name}: ${err.message}`];
+  return [500, `internal error: ${err instanceof Error ? err.message : String(err)}`];
+}

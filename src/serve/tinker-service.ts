@@ -1,0 +1,529 @@
+/**
+ * The Tinker protocol subset `spell serve` implements, with hosted semantics, over any
+ * PolicyEngine provider: sessions + heartbeats, create/unload model, get_info, capabilities,
+ * forward / forward_backward / optim_step / save_weights / save_weights_for_sampler / load_weights,
+ * create_sampling_session, asample, samplers/{id}, retrieve_future (long poll, then `try_again`),
+ * client/config and telemetry stubs.
+ *
+ * Each training model owns one engine; its requests run in seq_id order (model-queue.ts) and every
+ * call into one engine is serialised (EngineSlot), so sampling never races a training step.
+ * Ephemeral sampler saves bind a sampling session to (model, sampler version): the engine keeps only
+ * its latest sampler weights, so an outdated session is refused rather than silently served newer
+ * weights. Named sampler saves and `model_path` sessions get their own engine loaded from disk.
+ *
+ * Not implemented: protobuf bodies (415), prompt logprobs, string stops, checkpoint listing,
+ * archive download, publishing/TTL, stale-session unloading, dro/cispo losses.
+ */
+import { randomBytes } from 'node:crypto';
+import type { EngineInfo, PolicyEngine } from '../engine/types.ts';
+import * as w from '../engine/tinker/wire.ts';
+import { FutureStore } from './future-store.ts';
+import { HttpError, parseBody } from './http-util.ts';
+import { ModelQueue } from './model-queue.ts';
+
+/** Where engines come from: one fresh engine on the base weights per call. */
+export interface EngineProvider {
+  /** The base model name clients pass as `base_model`. */
+  readonly modelName: string;
+  create(): Promise<PolicyEngine>;
+}
+
+export interface TinkerServiceOptions {
+  readonly provider: EngineProvider;
+  /** How long retrieve_future holds a pending future before answering try_again (ms, default 25 000). */
+  readonly longPollMs?: number;
+  /** max_tokens when a sample request has none (default 256). */
+  readonly defaultMaxTokens?: number;
+}
+
+/** Serialises every call into one engine. */
+export class EngineSlot {
+  private chain: Promise<unknown> = Promise.resolve();
+  constructor(readonly engine: Promise<PolicyEngine>) {
+    engine.catch(() => undefined); // surfaced on first use
+  }
+  run<T>(fn: (e: PolicyEngine) => Promise<T>): Promise<T> {
+    const p = this.chain.then(async () => fn(await this.engine));
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+}
+
+/** Counters per training model, for health pages and the fault suite's no-double-apply checks. */
+export interface ModelCounters {
+  forward: number;
+  forwardBackward: number;
+  optimStep: number;
+  saves: number;
+  loads: number;
+}
+
+interface TrainingModel {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly loraRank: number;
+  readonly slot: EngineSlot;
+  readonly queue: ModelQueue;
+  readonly counters: ModelCounters;
+  samplerVersion: number;
+  unloaded: boolean;
+}
+
+interface SamplingSession {
+  readonly id: string;
+  readonly slot: EngineSlot;
+  readonly model?: TrainingModel;
+  readonly version?: number;
+  readonly modelPath?: string;
+}
+
+interface Checkpoint {
+  readonly ref: string;
+  readonly modelId: string;
+}
+
+interface Dedup {
+  readonly bodyKey: string;
+  readonly id: string;
+}
+
+type Handler = (body: unknown) => Promise<unknown>;
+
+export class TinkerService {
+  readonly futures = new FutureStore();
+  private readonly prefix = randomBytes(3).toString('hex');
+  private counter = 0;
+  private readonly sessions = new Map<string, { lastBeat: number }>();
+  private readonly models = new Map<string, TrainingModel>();
+  private readonly samplers = new Map<string, SamplingSession>();
+  private readonly checkpoints = new Map<string, Checkpoint>();
+  private readonly dedup = new Map<string, Dedup>();
+  private readonly pathSlots = new Map<string, EngineSlot>();
+  readonly base: EngineSlot;
+  private baseInfo: Promise<EngineInfo>;
+
+  constructor(private readonly opts: TinkerServiceOptions) {
+    this.base = new EngineSlot(opts.provider.create());
+    this.baseInfo = this.base.run((e) => e.info());
+  }
+
+  /** Resolves once the base engine is up (so a broken model folder fails at startup). */
+  async ready(): Promise<EngineInfo> {
+    return this.baseInfo;
+  }
+
+  /** Counters of a training model (undefined for unknown ids). */
+  counters(modelId: string): Readonly<ModelCounters> | undefined {
+    return this.models.get(modelId)?.counters;
+  }
+
+  /** POST routes under /api/v1, by path. */
+  routes(): ReadonlyMap<string, Handler> {
+    return new Map<string, Handler>([
+      ['/api/v1/create_session', (b) => this.createSession(b)],
+      ['/api/v1/session_heartbeat', (b) => this.heartbeat(b)],
+      ['/api/v1/create_model', (b) => this.createModel(b)],
+      ['/api/v1/get_info', (b) => this.getInfo(b)],
+      ['/api/v1/unload_model', (b) => this.unloadModel(b)],
+      ['/api/v1/forward', (b) => this.forward(b, false)],
+      ['/api/v1/forward_backward', (b) => this.forward(b, true)],
+      ['/api/v1/optim_step', (b) => this.optimStep(b)],
+      ['/api/v1/save_weights', (b) => this.saveWeights(b)],
+      ['/api/v1/save_weights_for_sampler', (b) => this.saveForSampler(b)],
+      ['/api/v1/load_weights', (b) => this.loadWeights(b)],
+      ['/api/v1/create_sampling_session', (b) => this.createSamplingSession(b)],
+      ['/api/v1/asample', (b) => this.sample(b)],
+      ['/api/v1/retrieve_future', (b) => this.retrieveFuture(b)],
+      ['/api/v1/client/config', () => Promise.resolve({ pjwt_auth_enabled: false })],
+      ['/api/v1/telemetry', () => Promise.resolve({ status: 'accepted' })],
+    ]);
+  }
+
+  /** `GET /api/v1/get_server_capabilities`. */
+  async capabilities(): Promise<unknown> {
+    const info = await this.baseInfo;
+    return {
+      supported_models: [
+        {
+          model_name: this.opts.provider.modelName,
+          max_context_length: info.maxContext,
+          ...(info.vocabSize !== undefined ? { vocab_size: info.vocabSize } : {}),
+        },
+      ],
+    };
+  }
+
+  /** `GET /api/v1/samplers/{id}`. */
+  samplerInfo(id: string): unknown {
+    const s = this.samplers.get(id);
+    if (!s) throw new HttpError(404, `unknown sampler '${id}'`);
+    return {
+      sampler_id: id,
+      base_model: this.opts.provider.modelName,
+      ...(s.modelPath ? { model_path: s.modelPath } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    const slots = [
+      this.base,
+      ...[...this.models.values()].map((m) => m.slot),
+      ...this.pathSlots.values(),
+    ];
+    await Promise.allSettled(slots.map((s) => s.run((e) => e.close())));
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private newId(kind: string): string {
+    return `${kind}-${this.prefix}-${++this.counter}`;
+  }
+
+  private async createSession(body: unknown): Promise<unknown> {
+    parseBody(w.createSessionSchema, body, 'create_session');
+    const id = this.newId('session');
+    this.sessions.set(id, { lastBeat: Date.now() });
+    return Promise.resolve({ session_id: id, type: 'create_session' });
+  }
+
+  private heartbeat(body: unknown): Promise<unknown> {
+    const b = parseBody(w.heartbeatSchema, body, 'session_heartbeat');
+    const s = this.sessions.get(b.session_id);
+    if (!s) throw new HttpError(404, `unknown session_id '${b.session_id}'`);
+    s.lastBeat = Date.now();
+    return Promise.resolve({ type: 'session_heartbeat' });
+  }
+
+  private session(id: string): void {
+    if (!this.sessions.has(id)) throw new HttpError(404, `unknown session_id '${id}'`);
+  }
+
+  private checkBaseModel(name: string, field: string): void {
+    if (name !== this.opts.provider.modelName) {
+      throw new HttpError(
+        404,
+        `${field} '${name}' is not served here; this server serves '${this.opts.provider.modelName}'`,
+      );
+    }
+  }
+
+  /** Returns a remembered id for a retried (identical) request, or throws 409 for a changed one. */
+  private deduped(key: string, bodyKey: string): string | undefined {
+    const old = this.dedup.get(key);
+    if (!old) return undefined;
+    if (old.bodyKey !== bodyKey) {
+      throw new HttpError(409, `${key} was already used for a different request`);
+    }
+    return old.id;
+  }
+
+  /** Remember a dedup record; the oldest go first once there are too many. */
+  private remember(key: string, bodyKey: string, id: string): void {
+    this.dedup.set(key, { bodyKey, id });
+    if (this.dedup.size > 20_000) {
+      const oldest = this.dedup.keys().next();
+      if (!oldest.done) this.dedup.delete(oldest.value);
+    }
+  }
+
+  private createModel(body: unknown): Promise<unknown> {
+    const b = parseBody(w.createModelSchema, body, 'create_model');
+    this.session(b.session_id);
+    this.checkBaseModel(b.base_model, 'base_model');
+    const key = `create_model ${b.session_id}/${b.model_seq_id ?? `auto-${++this.counter}`}`;
+    const bodyKey = JSON.stringify(body);
+    const prior = this.deduped(key, bodyKey);
+    if (prior) return Promise.resolve({ request_id: prior });
+    const id = this.newId('model');
+    const engine = this.opts.provider.create();
+    const model: TrainingModel = {
+      id,
+      sessionId: b.session_id,
+      loraRank: b.lora_config?.rank ?? 32,
+      slot: new EngineSlot(engine),
+      queue: new ModelQueue(id, (work) => this.futures.track(work)),
+      counters: { forward: 0, forwardBackward: 0, optimStep: 0, saves: 0, loads: 0 },
+      samplerVersion: 0,
+      unloaded: false,
+    };
+    this.models.set(id, model);
+    const requestId = this.futures.track(
+      engine.then(() => ({ model_id: id, type: 'create_model' })),
+    );
+    this.remember(key, bodyKey, requestId);
+    return Promise.resolve({ request_id: requestId, model_id: id });
+  }
+
+  private model(id: string): TrainingModel {
+    const m = this.models.get(id);
+    if (!m || m.unloaded) throw new HttpError(404, `unknown model_id '${id}'`);
+    return m;
+  }
+
+  private async getInfo(body: unknown): Promise<unknown> {
+    const b = parseBody(w.modelIdSchema, body, 'get_info');
+    const m = this.model(b.model_id);
+    const name = this.opts.provider.modelName;
+    await m.slot.engine;
+    return {
+      model_id: m.id,
+      model_data: { arch: 'qwen3', model_name: name, tokenizer_id: name },
+      is_lora: true,
+      lora_rank: m.loraRank,
+      model_name: name,
+      type: 'get_info',
+    };
+  }
+
+  private unloadModel(body: unknown): Promise<unknown> {
+    const b = parseBody(w.modelIdSchema, body, 'unload_model');
+    const m = this.model(b.model_id);
+    m.unloaded = true;
+    const work = m.slot
+      .run((e) => e.close())
+      .then(() => ({ model_id: m.id, type: 'unload_model' }));
+    return Promise.resolve({ request_id: this.futures.track(work), model_id: m.id });
+  }
+
+  private forward(body: unknown, backward: boolean): Promise<unknown> {
+    const route = backward ? 'forward_backward' : 'forward';
+    let modelId: string;
+    let seqId: number | undefined;
+    let input: w.ForwardBackwardInputWire;
+    if (backward) {
+      const b = parseBody(w.forwardBackwardSchema, body, route);
+      [modelId, seqId, input] = [b.model_id, b.seq_id, b.forward_backward_input];
+    } else {
+      const b = parseBody(w.forwardSchema, body, route);
+      [modelId, seqId, input] = [b.model_id, b.seq_id, b.forward_input];
+    }
+    const m = this.model(modelId);
+    const data = input.data.map((d, i) => w.decodeDatum(d, `data[${i}]`));
+    const config = w.decodeLossConfig(input.loss_fn, input.loss_fn_config);
+    const requestId = m.queue.submit(seqId, JSON.stringify(body), () =>
+      m.slot.run(async (e) => {
+        const r = backward
+          ? await e.forwardBackward(data, input.loss_fn, config)
+          : await e.forward(data, input.loss_fn, config);
+        if (backward) m.counters.forwardBackward++;
+        else m.counters.forward++;
+        return w.encodeForwardBackwardOutput(r);
+      }),
+    );
+    return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  private optimStep(body: unknown): Promise<unknown> {
+    const b = parseBody(w.optimStepSchema, body, 'optim_step');
+    const m = this.model(b.model_id);
+    const adam = w.decodeAdamParams(b.adam_params);
+    const requestId = m.queue.submit(b.seq_id, JSON.stringify(body), () =>
+      m.slot.run(async (e) => {
+        const r = await e.optimStep(adam);
+        m.counters.optimStep++;
+        return { metrics: r.metrics, type: 'optim_step' };
+      }),
+    );
+    return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  private saveWeights(body: unknown): Promise<unknown> {
+    const b = parseBody(w.saveWeightsSchema, body, 'save_weights');
+    const m = this.model(b.model_id);
+    const name = b.path ?? `state-${++this.counter}`;
+    const path = `tinker://${m.id}/weights/${name}`;
+    if (this.checkpoints.has(path) && !b.overwrite) {
+      throw new HttpError(
+        409,
+        `checkpoint ${path} already exists (send overwrite: true to replace)`,
+      );
+    }
+    const requestId = m.queue.submit(b.seq_id, JSON.stringify(body), () =>
+      m.slot.run(async (e) => {
+        const ref = await e.save(`${m.id}-weights-${name}`);
+        this.checkpoints.set(path, { ref, modelId: m.id });
+        m.counters.saves++;
+        return { path, type: 'save_weights' };
+      }),
+    );
+    return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  private saveForSampler(body: unknown): Promise<unknown> {
+    const b = parseBody(w.saveWeightsForSamplerSchema, body, 'save_weights_for_sampler');
+    const m = this.model(b.model_id);
+    const ephemeralSeq = b.sampling_session_seq_id;
+    if (b.path == null && ephemeralSeq == null) {
+      throw new HttpError(
+        400,
+        'save_weights_for_sampler needs a path (name) or a sampling_session_seq_id',
+      );
+    }
+    const name = b.path ?? undefined;
+    const path = name !== undefined ? `tinker://${m.id}/sampler_weights/${name}` : undefined;
+    const requestId = m.queue.submit(b.seq_id, JSON.stringify(body), () =>
+      m.slot.run(async (e) => {
+        const result: Record<string, unknown> = { type: 'save_weights_for_sampler' };
+        if (path !== undefined) {
+          const ref = await e.save(`${m.id}-sampler-${name}`);
+          this.checkpoints.set(path, { ref, modelId: m.id });
+          result.path = path;
+        }
+        if (ephemeralSeq != null) {
+          await e.refreshSampler();
+          m.samplerVersion++;
+          const id = `${m.sessionId}:sample:${ephemeralSeq}`;
+          this.samplers.set(id, { id, slot: m.slot, model: m, version: m.samplerVersion });
+          result.sampling_session_id = id;
+        }
+        return result;
+      }),
+    );
+    return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  private checkpoint(path: string): Checkpoint {
+    // SkyRL's named sampler path has no kind segment; accept it as an alias.
+    const c =
+      this.checkpoints.get(path) ??
+      this.checkpoints.get(path.replace(/^(tinker:\/\/[^/]+)\/([^/]+)$/, '$1/sampler_weights/$2'));
+    if (!c)
+      throw new HttpError(404, `unknown checkpoint path '${path}' (not saved by this server)`);
+    return c;
+  }
+
+  private loadWeights(body: unknown): Promise<unknown> {
+    const b = parseBody(w.loadWeightsSchema, body, 'load_weights');
+    const m = this.model(b.model_id);
+    const ckpt = this.checkpoint(b.path);
+    const requestId = m.queue.submit(
+      b.seq_id,
+      JSON.stringify(body),
+      () =>
+        m.slot.run(async (e) => {
+          await e.load(ckpt.ref);
+          m.counters.loads++;
+          return { path: b.path, model_id: m.id, type: 'load_weights' };
+        }),
+      (seq) => {
+        if (seq !== 1) {
+          throw new HttpError(
+            400,
+            `load_weights is only accepted as a model's first request (seq_id 1), got seq_id ${seq}; create a new model to load into`,
+          );
+        }
+      },
+    );
+    return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  private slotForPath(path: string): EngineSlot {
+    const ckpt = this.checkpoint(path);
+    let slot = this.pathSlots.get(ckpt.ref);
+    if (!slot) {
+      const engine = this.opts.provider.create().then(async (e) => {
+        await e.load(ckpt.ref);
+        await e.refreshSampler();
+        return e;
+      });
+      slot = new EngineSlot(engine);
+      this.pathSlots.set(ckpt.ref, slot);
+    }
+    return slot;
+  }
+
+  private createSamplingSession(body: unknown): Promise<unknown> {
+    const b = parseBody(w.createSamplingSessionSchema, body, 'create_sampling_session');
+    this.session(b.session_id);
+    if ((b.base_model == null) === (b.model_path == null)) {
+      throw new HttpError(
+        400,
+        'create_sampling_session needs exactly one of base_model and model_path',
+      );
+    }
+    const id = `${b.session_id}:sample:${b.sampling_session_seq_id}`;
+    const prior = this.deduped(`sampling session ${id}`, JSON.stringify(body));
+    if (prior)
+      return Promise.resolve({ sampling_session_id: prior, type: 'create_sampling_session' });
+    let session: SamplingSession;
+    if (b.model_path != null) {
+      session = { id, slot: this.slotForPath(b.model_path), modelPath: b.model_path };
+    } else {
+      this.checkBaseModel(b.base_model!, 'base_model');
+      session = { id, slot: this.base };
+    }
+    this.samplers.set(id, session);
+    this.remember(`sampling session ${id}`, JSON.stringify(body), id);
+    return Promise.resolve({ sampling_session_id: id, type: 'create_sampling_session' });
+  }
+
+  private sample(body: unknown): Promise<unknown> {
+    const b = parseBody(w.sampleRequestSchema, body, 'asample');
+    const ways = [b.sampling_session_id, b.model_path, b.base_model].filter((x) => x != null);
+    if (ways.length !== 1) {
+      throw new HttpError(
+        400,
+        'asample needs exactly one of sampling_session_id, model_path, base_model',
+      );
+    }
+    if (b.prompt_logprobs || b.topk_prompt_logprobs > 0) {
+      throw new HttpError(400, 'prompt_logprobs are not supported by spell serve');
+    }
+    let slot: EngineSlot;
+    let session: SamplingSession | undefined;
+    if (b.sampling_session_id != null) {
+      session = this.samplers.get(b.sampling_session_id);
+      if (!session)
+        throw new HttpError(404, `unknown sampling_session_id '${b.sampling_session_id}'`);
+      slot = session.slot;
+    } else if (b.model_path != null) {
+      slot = this.slotForPath(b.model_path);
+    } else {
+      this.checkBaseModel(b.base_model!, 'base_model');
+      slot = this.base;
+    }
+    const prompt = w.decodeModelInput(b.prompt, 'prompt');
+    const params = w.decodeSamplingParams(b.sampling_params, this.opts.defaultMaxTokens ?? 256);
+    const run = (): Promise<unknown> =>
+      slot.run(async (e) => {
+        const m = session?.model;
+        if (m && (m.unloaded || session?.version !== m.samplerVersion)) {
+          throw new HttpError(
+            400,
+            `sampling session ${session?.id} is stale: model ${m.id} has replaced those sampler weights (spell serve keeps only a model's latest sampler); create a new sampling session`,
+          );
+        }
+        const r = await e.sample({ prompt, numSamples: b.num_samples, params });
+        return {
+          type: 'sample',
+          sequences: r.sequences.map((s) => ({
+            tokens: s.tokens,
+            logprobs: s.logprobs,
+            stop_reason: s.stopReason,
+          })),
+          prompt_logprobs: null,
+          topk_prompt_logprobs: null,
+        };
+      });
+    if (b.sampling_session_id != null && b.seq_id != null) {
+      const key = `asample ${b.sampling_session_id}/${b.seq_id}`;
+      const bodyKey = JSON.stringify(body);
+      const prior = this.deduped(key, bodyKey);
+      if (prior && this.futures.has(prior)) return Promise.resolve({ request_id: prior });
+      const requestId = this.futures.track(run());
+      this.remember(key, bodyKey, requestId);
+      return Promise.resolve({ request_id: requestId });
+    }
+    return Promise.resolve({ request_id: this.futures.track(run()) });
+  }
+
+  private async retrieveFuture(body: unknown): Promise<unknown> {
+    const b = parseBody(w.retrieveFutureSchema, body, 'retrieve_future');
+    const state = await this.futures.wait(b.request_id, this.opts.longPollMs ?? 25_000);
+    if (state.status === 'pending') {
+      return { type: 'try_again', request_id: b.request_id, queue_state: 'active' };
+    }
+    if (state.status === 'failed') return { error: state.error, category: state.category };
+    return state.result;
+  }
+}
