@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "spell_gemm",
+      "sources": ["addon.c", "sgemm.c"],
+      "cflags": ["-O3", "-march=native", "-ffp-contract=fast", "-std=gnu11", "-pthread"],
+      "ldflags": ["-pthread"],
+      "xcode_settings": {
+        "OTHER_CFLAGS": ["-O3", "-march=native", "-ffp-contract=fast"]
+      }
+    }
+  ]
+}

@@ -1,0 +1,310 @@
+/*
+ * spell_gemm: the native matrix multiply behind src/model/kernels/gemm.ts.
+ *
+ *   C (M×N) = op(A)·op(B) (+ C),  row-major, op = optional transpose (BLAS "sgemm" without alpha).
+ *
+ * Structure (the BLIS/GotoBLAS scheme): the K dimension is cut into KC-deep slabs and N into NC-wide
+ * blocks; each slab of op(B) is packed into NR-wide column panels and each MC×KC block of op(A)
+ * into MR-tall row panels, zero-padded, so every transpose combination reaches the same
+ * micro-kernel with unit-stride loads. The micro-kernel keeps an MR×NR tile of C in vector
+ * registers and runs one FMA chain per element over the slab.
+ *
+ * Determinism: every element of C is computed by the same sequence of operations whatever tile,
+ * block or thread it falls in (slab sums in a fixed order, zero padding never touches real lanes),
+ * so threads split C into disjoint column or row ranges and no sum crosses threads: the result
+ * bits do not depend on the thread count.
+ *
+ * Compiled with -O3 -march=native: the vector width and tile shape follow the build machine.
+ * No Node dependency here: addon.c is the N-API glue, so this file can be driven from C too.
+ */
+#include "sgemm.h"
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__AVX512F__)
+#define VW 16
+#ifdef SPELL_MR /* tuning knob: rows per register tile (accumulators = 2·MR of 32 registers) */
+#define MR SPELL_MR
+#else
+#define MR 8
+#endif
+#define ISA "avx512"
+#elif defined(__AVX__)
+#define VW 8
+#define MR 6
+#define ISA "avx2"
+#elif defined(__SSE2__) || defined(__ARM_NEON)
+#define VW 4
+#define MR 6
+#define ISA "sse"
+#else
+#define VW 4
+#define MR 4
+#define ISA "generic"
+#endif
+#define NR (2 * VW)
+
+/* Cache blocking: an MR×KC panel of op(A) (8 KB) lives in L1, the packed KC×NC slab of op(B)
+ * (1 MB) in L2, the MC×KC block of op(A) in L2/L3. Override with -D for tuning. */
+#ifndef KC
+#define KC 256
+#endif
+#ifndef MC
+#define MC 240
+#endif
+#ifndef NC
+#define NC 1024
+#endif
+
+/* Vector of VW floats; the alias with 4-byte alignment is used for unaligned rows of C. */
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef float vfu __attribute__((vector_size(VW * 4), aligned(4)));
+
+/* One gemm sub-problem: a contiguous range of C handled by one thread. */
+typedef struct {
+  int transA, transB, accumulate;
+  long M, N, K, lda, ldb, ldc;
+  const float *A, *B;
+  float *C;
+  spell_pack_bufs *bufs;
+  int failed;
+} job;
+
+static int ensure(float **p, size_t *cap, size_t n) {
+  if (*cap >= n) return 1;
+  free(*p);
+  *p = NULL;
+  *cap = 0;
+  size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+  if (posix_memalign((void **)p, 64, bytes) != 0) {
+    *p = NULL;
+    return 0;
+  }
+  *cap = n;
+  return 1;
+}
+
+/* op(A)[i,k] panels for rows i0..i0+mc, depth p0..p0+kc; rows past mc are zero. */
+static void pack_a(const job *jb, long i0, long mc, long p0, long kc, float *dst) {
+  for (long ip = 0; ip < mc; ip += MR) {
+    long m = mc - ip < MR ? mc - ip : MR;
+    float *d = dst + ip * kc; /* (ip / MR) * kc * MR */
+    if (jb->transA) {
+      /* A stored K×M: row k of A holds op(A)[·,k] contiguously. */
+      for (long k = 0; k < kc; k++) {
+        const float *s = jb->A + (p0 + k) * jb->lda + i0 + ip;
+        long r = 0;
+        for (; r < m; r++) d[k * MR + r] = s[r];
+        for (; r < MR; r++) d[k * MR + r] = 0.0f;
+      }
+    } else {
+      for (long r = 0; r < MR; r++) {
+        if (r < m) {
+          const float *s = jb->A + (i0 + ip + r) * jb->lda + p0;
+          for (long k = 0; k < kc; k++) d[k * MR + r] = s[k];
+        } else {
+          for (long k = 0; k < kc; k++) d[k * MR + r] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+/* op(B)[k,j] panels for depth p0..p0+kc, columns j0..j0+nc; columns past nc are zero. */
+static void pack_b(const job *jb, long p0, long kc, long j0, long nc, float *dst) {
+  for (long jp = 0; jp < nc; jp += NR) {
+    long n = nc - jp < NR ? nc - jp : NR;
+    float *d = dst + jp * kc; /* (jp / NR) * kc * NR */
+    if (jb->transB) {
+      /* B stored N×K: row j of B holds op(B)[·,j] contiguously. */
+      for (long c = 0; c < NR; c++) {
+        if (c < n) {
+          const float *s = jb->B + (j0 + jp + c) * jb->ldb + p0;
+          for (long k = 0; k < kc; k++) d[k * NR + c] = s[k];
+        } else {
+          for (long k = 0; k < kc; k++) d[k * NR + c] = 0.0f;
+        }
+      }
+    } else {
+      for (long k = 0; k < kc; k++) {
+        const float *s = jb->B + (p0 + k) * jb->ldb + j0 + jp;
+        long c = 0;
+        for (; c < n; c++) d[k * NR + c] = s[c];
+        for (; c < NR; c++) d[k * NR + c] = 0.0f;
+      }
+    }
+  }
+}
+
+/*
+ * The micro-kernel: tile (MR×NR) = Ap (kc×MR panel)ᵀ · Bp (kc×NR panel), then C = tile or
+ * C += tile. Full tiles write C directly; edge tiles (m < MR or n < NR) go through a stack tile
+ * so the arithmetic per element is identical either way.
+ */
+static void kernel(long kc, const float *restrict Ap, const float *restrict Bp, float *restrict C,
+                   long ldc, long m, long n, int overwrite) {
+  vf c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) {
+    c0[r] = (vf){0};
+    c1[r] = (vf){0};
+  }
+  for (long k = 0; k < kc; k++) {
+    const vf b0 = *(const vf *)(Bp + k * NR);
+    const vf b1 = *(const vf *)(Bp + k * NR + VW);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      /* vector × scalar broadcasts the scalar (GCC vector extension), fused into one FMA */
+      const float a = Ap[k * MR + r];
+      c0[r] += b0 * a;
+      c1[r] += b1 * a;
+    }
+  }
+  if (m == MR && n == NR) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      vfu *row = (vfu *)(C + r * ldc);
+      if (overwrite) {
+        row[0] = c0[r];
+        row[1] = c1[r];
+      } else {
+        row[0] += c0[r];
+        row[1] += c1[r];
+      }
+    }
+    return;
+  }
+  float tile[MR * NR] __attribute__((aligned(64)));
+  for (int r = 0; r < MR; r++) {
+    *(vf *)(tile + r * NR) = c0[r];
+    *(vf *)(tile + r * NR + VW) = c1[r];
+  }
+  for (long r = 0; r < m; r++) {
+    for (long c = 0; c < n; c++) {
+      if (overwrite) C[r * ldc + c] = tile[r * NR + c];
+      else C[r * ldc + c] += tile[r * NR + c];
+    }
+  }
+}
+
+static long round_up(long x, long m) { return (x + m - 1) / m * m; }
+
+/* One thread's serial gemm over its range of C. */
+static void run_job(job *jb) {
+  const long M = jb->M, N = jb->N, K = jb->K;
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    if (!jb->accumulate)
+      for (long i = 0; i < M; i++) memset(jb->C + i * jb->ldc, 0, (size_t)N * sizeof(float));
+    return;
+  }
+  const long kcMax = K < KC ? K : KC;
+  const long mcMax = round_up(M < MC ? M : MC, MR);
+  const long ncMax = round_up(N < NC ? N : NC, NR);
+  if (!ensure(&jb->bufs->a, &jb->bufs->a_cap, (size_t)(mcMax * kcMax)) ||
+      !ensure(&jb->bufs->b, &jb->bufs->b_cap, (size_t)(ncMax * kcMax))) {
+    jb->failed = 1;
+    return;
+  }
+  float *Ap = jb->bufs->a, *Bp = jb->bufs->b;
+  for (long j0 = 0; j0 < N; j0 += NC) {
+    const long nc = N - j0 < NC ? N - j0 : NC;
+    for (long p0 = 0; p0 < K; p0 += KC) {
+      const long kc = K - p0 < KC ? K - p0 : KC;
+      /* The first slab overwrites C unless accumulating; later slabs add in order of p0. */
+      const int overwrite = p0 == 0 && !jb->accumulate;
+      pack_b(jb, p0, kc, j0, nc, Bp);
+      for (long i0 = 0; i0 < M; i0 += MC) {
+        const long mc = M - i0 < MC ? M - i0 : MC;
+        pack_a(jb, i0, mc, p0, kc, Ap);
+        /* One MR×kc panel of A stays in L1 while the packed kc×nc slab of B streams from L2. */
+        for (long ir = 0; ir < mc; ir += MR) {
+          const long m = mc - ir < MR ? mc - ir : MR;
+          for (long jr = 0; jr < nc; jr += NR) {
+            const long n = nc - jr < NR ? nc - jr : NR;
+            kernel(kc, Ap + ir * kc, Bp + jr * kc, jb->C + (i0 + ir) * jb->ldc + j0 + jr, jb->ldc,
+                   m, n, overwrite);
+          }
+        }
+      }
+    }
+  }
+}
+
+static void *thread_main(void *arg) {
+  run_job((job *)arg);
+  return NULL;
+}
+
+/*
+ * Split C among up to `threads` workers: along N in NR-aligned column ranges when N is the wider
+ * side, else along M in MR-aligned row ranges. Small products stay on one thread, where the cost
+ * of starting one would outweigh the work. Returns 0 on allocation failure.
+ */
+int spell_sgemm(spell_gemm_instance *inst, int transA, int transB, long M, long N, long K, const float *A,
+                 const float *B, float *C, int accumulate, int threads) {
+  const double flops = 2.0 * (double)M * (double)N * (double)K;
+  if (flops < 4e6) threads = 1;
+  const int byCols = N >= M;
+  const long units = byCols ? (N + NR - 1) / NR : (M + MR - 1) / MR;
+  if (threads > units) threads = (int)units;
+  if (threads < 1) threads = 1;
+  job jobs[SPELL_MAX_THREADS];
+  pthread_t tids[SPELL_MAX_THREADS];
+  int started[SPELL_MAX_THREADS];
+  for (int t = 0; t < threads; t++) {
+    /* Units [u0, u1) for thread t: as even as whole tiles allow. */
+    const long u0 = units * t / threads, u1 = units * (t + 1) / threads;
+    const long step = byCols ? NR : MR, total = byCols ? N : M;
+    const long s0 = u0 * step, s1 = u1 * step < total ? u1 * step : total;
+    job *jb = &jobs[t];
+    jb->transA = transA;
+    jb->transB = transB;
+    jb->accumulate = accumulate;
+    jb->K = K;
+    jb->lda = transA ? M : K;
+    jb->ldb = transB ? K : N;
+    jb->ldc = N;
+    jb->bufs = &inst->bufs[t];
+    jb->failed = 0;
+    if (byCols) {
+      jb->M = M;
+      jb->N = s1 - s0;
+      jb->A = A;
+      jb->B = transB ? B + s0 * K : B + s0;
+      jb->C = C + s0;
+    } else {
+      jb->M = s1 - s0;
+      jb->N = N;
+      jb->A = transA ? A + s0 : A + s0 * K;
+      jb->B = B;
+      jb->C = C + s0 * N;
+    }
+  }
+  for (int t = 1; t < threads; t++) {
+    started[t] = pthread_create(&tids[t], NULL, thread_main, &jobs[t]) == 0;
+    if (!started[t]) run_job(&jobs[t]); /* no thread available: same work, same bits */
+  }
+  run_job(&jobs[0]);
+  int ok = !jobs[0].failed;
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tids[t], NULL);
+    ok = ok && !jobs[t].failed;
+  }
+  return ok;
+}
+
+const char *spell_sgemm_isa(void) { return ISA; }
+int spell_sgemm_mr(void) { return MR; }
+int spell_sgemm_nr(void) { return NR; }
+
+void spell_sgemm_release(spell_gemm_instance *inst) {
+  for (int t = 0; t < SPELL_MAX_THREADS; t++) {
+    free(inst->bufs[t].a);
+    free(inst->bufs[t].b);
+    inst->bufs[t].a = inst->bufs[t].b = NULL;
+    inst->bufs[t].a_cap = inst->bufs[t].b_cap = 0;
+  }
+}
