@@ -10,7 +10,7 @@ import { Rng } from '../core/rng.ts';
 import type { SampleRequest, SampleResult, StopReason } from '../engine/types.ts';
 import type { Qwen3Config } from './config.ts';
 import { forwardSequence } from './forward.ts';
-import { attentionForward } from './kernels/attention.ts';
+import { attentionDecodeFast } from './kernels/attention-fast.ts';
 import { embeddingForward } from './kernels/embedding.ts';
 import { addInto } from './kernels/floats.ts';
 import { gemm } from './kernels/gemm.ts';
@@ -247,13 +247,11 @@ function decodeStep(
       const base = active[r] * slot;
       kc.set(b.kn.subarray(r * KD, (r + 1) * KD), base + pos * KD);
       vc.set(b.v.subarray(r * KD, (r + 1) * KD), base + pos * KD);
-      attentionForward(
+      attentionDecodeFast(
         b.attOut.subarray(r * QD, (r + 1) * QD),
-        b.att,
         b.qn.subarray(r * QD, (r + 1) * QD),
         kc.subarray(base, base + slot),
         vc.subarray(base, base + slot),
-        1,
         pos + 1,
         NH,
         NKV,
