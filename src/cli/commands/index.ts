@@ -2,12 +2,15 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench.ts';
 import { registerData } from './data.ts';
+import { registerEval } from './eval.ts';
 import { registerScore } from './score.ts';
 import { registerServe } from './serve.ts';
 import { registerTokenizer } from './tokenizer.ts';
 import { registerTrain } from './train.ts';
 import { registerModel } from './model.ts';
 import { registerReport } from './report.ts';
+import { registerGenerate } from './generate.ts';
+import { registerPretrain } from './pretrain.ts';
 
 export function registerCommands(program: Command): void {
   // Subcommands are added here as they land (score, train, serve, eval, data, bench, ...).
@@ -19,4 +22,7 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerBench(program);
   registerData(program);
+  registerEval(program);
+  registerGenerate(program);
+  registerPretrain(program);
 }

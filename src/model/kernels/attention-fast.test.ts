@@ -17,10 +17,10 @@ function maxErr(a: Float32Array, b: Float32Array): { abs: number; ok: boolean } 
   let abs = 0;
   let ok = true;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
+    const d = Math.abs(a[i] - b[i]);
     abs = Math.max(abs, d);
     // stated tolerance: 1e-5 absolute + 1e-4 relative (float32, different summation order)
-    if (d > 1e-5 + 1e-4 * Math.abs(b[i]!)) ok = false;
+    if (d > 1e-5 + 1e-4 * Math.abs(b[i])) ok = false;
   }
   return { abs, ok };
 }
