@@ -61,7 +61,7 @@ describe('spell train (embedded engine)', () => {
     ]);
     expect(readLines(join(run, 'metrics.jsonl')).map((m) => m.step)).toEqual([1, 2, 3]);
     expect(readFileSync(join(run, 'checkpoints', 'latest'), 'utf8').trim()).toBe('step-000003');
-  });
+  }, 300_000);
 
   test('starting over an existing run without --resume is refused', async () => {
     const model = await tinyModelDir();
@@ -90,14 +90,14 @@ describe('spell train (embedded engine)', () => {
         ...FAST,
       ]),
     ).rejects.toThrow(/--resume/);
-  });
+  }, 300_000);
 
   test('a bad config key is a clear error naming the key', async () => {
     const dir = tempDir('spell-cfg-');
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'rollout:\n  groupSzie: 3\n');
     await expect(spell(['train', '--config', file, '--print-config'])).rejects.toThrow(/rollout/);
-  });
+  }, 300_000);
 
   test('a run killed with SIGKILL mid-step and resumed matches an uninterrupted run', async () => {
     const model = await tinyModelDir();
@@ -144,5 +144,5 @@ describe('spell train (embedded engine)', () => {
     expect(readFileSync(join(killed, 'rollouts', 'step-000003.jsonl'), 'utf8')).toBe(
       readFileSync(join(straight, 'rollouts', 'step-000003.jsonl'), 'utf8'),
     );
-  });
+  }, 300_000);
 });

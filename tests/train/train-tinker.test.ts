@@ -24,7 +24,7 @@ async function startServe(model: string): Promise<{ url: string; name: string }>
       }
     });
     child.once('exit', (code) => reject(new Error(`spell serve exited with ${code}: ${err}`)));
-  });
+  }, 300_000);
 }
 
 afterAll(() => {
@@ -64,7 +64,7 @@ describe('spell train through the Tinker client', () => {
     await spell([...args, '--steps', '3', '--resume']);
     const after = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(after.map((l) => JSON.parse(l).step)).toEqual([1, 2, 3]);
-  });
+  }, 300_000);
 
   test('a tinker engine without a reachable server fails clearly', async () => {
     const run = join(tempDir('spell-tinker-run-'), 'r');
@@ -88,5 +88,5 @@ describe('spell train through the Tinker client', () => {
         120_000,
       ),
     ).rejects.toThrow(/127\.0\.0\.1:9/);
-  });
+  }, 300_000);
 });
