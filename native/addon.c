@@ -1,6 +1,6 @@
 /*
  * N-API glue for the native gemm: exports sgemm(transA, transB, M, N, K, A, B, C, accumulate,
- * threads) and info(). Context-aware (NAPI_MODULE_INIT): each Node worker thread that loads the
+ * threads[, rowStable]) and info(). Context-aware (NAPI_MODULE_INIT): each Node worker thread that loads the
  * addon gets its own instance with its own packing buffers, so concurrent workers never share
  * state. Calls are synchronous; they block the calling JS thread until C is written.
  */
@@ -33,15 +33,15 @@ static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
 }
 
 static napi_value js_sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 11;
+  napi_value argv[11];
   spell_gemm_instance *inst;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&inst));
-  if (argc != 10) {
-    napi_throw_type_error(env, NULL, "spell_gemm.sgemm: expected 10 arguments");
+  if (argc != 10 && argc != 11) {
+    napi_throw_type_error(env, NULL, "spell_gemm.sgemm: expected 10 or 11 arguments");
     return NULL;
   }
-  bool tA, tB, acc;
+  bool tA, tB, acc, rowStable = false;
   int64_t M, N, K, threads;
   CHECK(napi_get_value_bool(env, argv[0], &tA));
   CHECK(napi_get_value_bool(env, argv[1], &tB));
@@ -50,6 +50,7 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int64(env, argv[4], &K));
   CHECK(napi_get_value_bool(env, argv[8], &acc));
   CHECK(napi_get_value_int64(env, argv[9], &threads));
+  if (argc == 11) CHECK(napi_get_value_bool(env, argv[10], &rowStable));
   float *A, *B, *C;
   size_t la, lb, lc;
   if (!get_f32(env, argv[5], &A, &la) || !get_f32(env, argv[6], &B, &lb) ||
@@ -64,7 +65,7 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
   }
   if (threads < 1) threads = 1;
   if (threads > SPELL_MAX_THREADS) threads = SPELL_MAX_THREADS;
-  if (!spell_sgemm(inst, tA, tB, (long)M, (long)N, (long)K, A, B, C, acc, (int)threads)) {
+  if (!spell_sgemm(inst, tA, tB, (long)M, (long)N, (long)K, A, B, C, acc, (int)threads, rowStable)) {
     napi_throw_error(env, NULL, "spell_gemm.sgemm: out of memory for packing buffers");
   }
   return NULL;

@@ -1,55 +1,32 @@
 /**
- * Batched generation with a KV cache. The prompt is prefilled once (the training forward over
- * the prompt; its rotated keys and values seed every sample's cache), then all live samples
- * decode together one position per step, so the projections run as (n, C) matrix products.
- * Sample i draws from its own stream Rng(seed + i): same seed + weights + prompt → same tokens.
- * Finished samples leave the batch; their cache slots are simply no longer read.
+ * Sampling with a KV cache, one request at a time or many together. A request is started by
+ * `startSample`: its prompt is prefilled once (the training forward; the rotated keys and values
+ * seed every sample's cache) and each sample draws its first token. Then `advanceSamples` moves
+ * every live sample of every started request forward by one token in a single batched decode step
+ * (decode.ts), until `sampleDone`. Finished samples leave the batch.
+ *
+ * Determinism: sample i of a request draws from its own stream Rng(seed + i), and its logits do
+ * not depend on which other rows share a decode step, so same seed + weights + prompt → same
+ * tokens, whether the request runs alone (`sampleSequences`) or batched with others.
  */
 import { EngineError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { SampleRequest, SampleResult, StopReason } from '../engine/types.ts';
 import type { Qwen3Config } from './config.ts';
 import { forwardSequence } from './forward.ts';
-import { attentionDecodeFast } from './kernels/attention-fast.ts';
-import { embeddingForward } from './kernels/embedding.ts';
-import { addInto } from './kernels/floats.ts';
-import { gemm } from './kernels/gemm.ts';
-import { linearForward } from './kernels/linear.ts';
-import { rmsnormForward } from './kernels/rmsnorm.ts';
-import { ropeForward } from './kernels/rope.ts';
-import { swigluForward } from './kernels/swiglu.ts';
+import {
+  allocSampleCache,
+  copySampleCache,
+  decodeRows,
+  emptyDecodeScratch,
+  fillCacheLayer,
+} from './decode.ts';
+import type { DecodeRow, DecodeScratch, SampleCache } from './decode.ts';
+import { gemmRows } from './kernels/gemm.ts';
 import type { ModelViews } from './params.ts';
 import { chooseToken } from './sampling-filter.ts';
 import type { TokenFilter } from './sampling-filter.ts';
 import type { Workspace } from './workspace.ts';
-
-/** Per-sample KV caches: k[l], v[l] are (S, maxLen, KD). */
-interface KvCache {
-  readonly k: Float32Array[];
-  readonly v: Float32Array[];
-  readonly maxLen: number;
-}
-
-/** Decode-step buffers for up to n rows. */
-interface DecodeBuffers {
-  readonly x: Float32Array; // (n, C) residual stream
-  readonly ln: Float32Array; // (n, C)
-  readonly rstd: Float32Array; // (n)
-  readonly qRaw: Float32Array; // (n, QD)
-  readonly kRaw: Float32Array; // (n, KD)
-  readonly qn: Float32Array; // (n, QD)
-  readonly kn: Float32Array; // (n, KD)
-  readonly rstdQ: Float32Array; // (n·NH)
-  readonly rstdK: Float32Array; // (n·NKV)
-  readonly v: Float32Array; // (n, KD)
-  readonly attOut: Float32Array; // (n, QD)
-  readonly att: Float32Array; // (NH, 1, maxLen) scratch probabilities
-  readonly tmp: Float32Array; // (n, C)
-  readonly gate: Float32Array; // (n, F)
-  readonly up: Float32Array; // (n, F)
-  readonly h: Float32Array; // (n, F)
-  readonly logits: Float32Array; // (n, V)
-}
 
 /**
  * Validate a sample request against the model.
@@ -87,9 +64,161 @@ export function validateSampleRequest(c: Qwen3Config, req: SampleRequest): void 
   }
 }
 
+/** What sampling needs from the model: weights, a prefill workspace, RoPE frequencies, scratch. */
+export interface SamplerContext {
+  readonly config: Qwen3Config;
+  readonly views: ModelViews;
+  /** A workspace with capacity ≥ T (the prefill runs in it). */
+  readonly workspaceFor: (T: number) => Workspace;
+  readonly invFreq: Float64Array;
+  readonly scratch: DecodeScratch;
+}
+
+interface SampleSeq {
+  tokens: number[];
+  logprobs: number[];
+  stopReason: StopReason;
+}
+
+/** One request in flight. */
+export interface SampleJob {
+  readonly prompt: number;
+  readonly genCap: number;
+  readonly seqs: SampleSeq[];
+  readonly rngs: Rng[];
+  readonly caches: SampleCache[];
+  readonly filter: TokenFilter;
+  readonly stopIds: ReadonlySet<number>;
+  readonly stopSeqs: readonly (readonly number[])[];
+  /** Samples still generating. */
+  active: number[];
+}
+
 /**
- * Generate `req.numSamples` continuations of `req.prompt`.
+ * Validate and start a request: prefill the prompt, seed the caches, draw each sample's first
+ * token (all from the last prompt position's logits).
+ * @throws EngineError on an invalid request (see validateSampleRequest)
+ */
+export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob {
+  const c = ctx.config;
+  validateSampleRequest(c, req);
+  const { prompt, numSamples: S, params } = req;
+  const P = prompt.length;
+  const genCap = Math.min(params.maxTokens, c.maxPositions - P);
+  const seed = params.seed ?? Math.floor(Math.random() * 0x7fffffff);
+  const job: SampleJob = {
+    prompt: P,
+    genCap,
+    seqs: Array.from({ length: S }, () => ({ tokens: [], logprobs: [], stopReason: 'length' })),
+    rngs: Array.from({ length: S }, (_, i) => new Rng((seed + i) >>> 0)),
+    caches: [],
+    filter: { temperature: params.temperature, topK: params.topK, topP: params.topP },
+    stopIds: new Set(params.stopTokenIds ?? []),
+    stopSeqs: params.stopSequences ?? [],
+    active: [],
+  };
+  if (genCap === 0) return job;
+
+  const C = c.hiddenSize;
+  const V = c.vocabSize;
+  const KD = c.numKvHeads * c.headDim;
+  const ws = ctx.workspaceFor(P);
+  forwardSequence(c, ctx.views, ws, prompt, P, ctx.invFreq);
+  const first = allocSampleCache(c, P + genCap);
+  for (let l = 0; l < c.numLayers; l++) {
+    fillCacheLayer(c, first, l, ws.layers[l].k.subarray(0, P * KD), ws.layers[l].v, P);
+  }
+  job.caches.push(first);
+  for (let s = 1; s < S; s++) {
+    const cache = allocSampleCache(c, P + genCap);
+    copySampleCache(first, cache);
+    job.caches.push(cache);
+  }
+  // The first distribution is shared: logits of the last prompt position.
+  const logits = new Float32Array(V);
+  gemmRows(
+    false,
+    true,
+    1,
+    V,
+    C,
+    ws.xf.subarray((P - 1) * C, P * C),
+    ctx.views.lmHead,
+    logits,
+    false,
+  );
+  const probs = new Float64Array(V);
+  for (let s = 0; s < S; s++) {
+    if (!draw(job, s, logits, 0, probs)) job.active.push(s);
+  }
+  return job;
+}
+
+/** Draw sample s's next token from logits[off..off+V); true when the sample is finished. */
+function draw(
+  job: SampleJob,
+  s: number,
+  logits: Float32Array,
+  off: number,
+  probs: Float64Array,
+): boolean {
+  const choice = chooseToken(logits, off, probs.length, job.filter, job.rngs[s], probs);
+  const seq = job.seqs[s];
+  seq.tokens.push(choice.token);
+  seq.logprobs.push(choice.logprob);
+  if (job.stopIds.has(choice.token) || endsWithAny(seq.tokens, job.stopSeqs)) {
+    seq.stopReason = 'stop';
+    return true;
+  }
+  return seq.tokens.length >= job.genCap;
+}
+
+/** Whether every sample of the job has finished. */
+export function sampleDone(job: SampleJob): boolean {
+  return job.active.length === 0;
+}
+
+/** The job's result (complete once `sampleDone`). */
+export function sampleResult(job: SampleJob): SampleResult {
+  return { sequences: job.seqs.map((s) => ({ ...s })) };
+}
+
+/**
+ * One token for every live sample of every job, in one batched decode step. Jobs that are done
+ * are skipped.
+ */
+export function advanceSamples(ctx: SamplerContext, jobs: readonly SampleJob[]): void {
+  const rows: DecodeRow[] = [];
+  const owners: { job: SampleJob; s: number }[] = [];
+  for (const job of jobs) {
+    for (const s of job.active) {
+      const toks = job.seqs[s].tokens;
+      rows.push({
+        cache: job.caches[s],
+        token: toks[toks.length - 1],
+        pos: job.prompt + toks.length - 1,
+      });
+      owners.push({ job, s });
+    }
+  }
+  if (rows.length === 0) return;
+  decodeRows(ctx.config, ctx.views, ctx.scratch, rows, ctx.invFreq);
+  const V = ctx.config.vocabSize;
+  const probs = new Float64Array(V);
+  const still = new Map<SampleJob, number[]>();
+  owners.forEach(({ job, s }, r) => {
+    const kept = still.get(job) ?? [];
+    if (!draw(job, s, ctx.scratch.logits, r * V, probs)) kept.push(s);
+    still.set(job, kept);
+  });
+  for (const [job, kept] of still) job.active = kept;
+}
+
+/**
+ * Generate `req.numSamples` continuations of `req.prompt`, alone (the in-thread model's path;
+ * the worker batches requests with `startSample` / `advanceSamples` and gets the same tokens).
  * @param workspaceFor returns a workspace with capacity ≥ T (the prefill runs in it)
+ * @throws EngineError on an invalid request
  */
 export function sampleSequences(
   c: Qwen3Config,
@@ -98,77 +227,16 @@ export function sampleSequences(
   invFreq: Float64Array,
   req: SampleRequest,
 ): SampleResult {
-  validateSampleRequest(c, req);
-  const { prompt, numSamples: S, params } = req;
-  const P = prompt.length;
-  const genCap = Math.min(params.maxTokens, c.maxPositions - P);
-  const seqs: { tokens: number[]; logprobs: number[]; stopReason: StopReason }[] = Array.from(
-    { length: S },
-    () => ({ tokens: [], logprobs: [], stopReason: 'length' }),
-  );
-  if (genCap === 0) return { sequences: seqs };
-
-  const V = c.vocabSize;
-  const C = c.hiddenSize;
-  const KD = c.numKvHeads * c.headDim;
-  const seed = params.seed ?? Math.floor(Math.random() * 0x7fffffff);
-  const rngs = seqs.map((_, i) => new Rng((seed + i) >>> 0));
-  const filter: TokenFilter = {
-    temperature: params.temperature,
-    topK: params.topK,
-    topP: params.topP,
+  const ctx: SamplerContext = {
+    config: c,
+    views: p,
+    workspaceFor,
+    invFreq,
+    scratch: emptyDecodeScratch(),
   };
-  const stopIds = new Set(params.stopTokenIds ?? []);
-  const stopSeqs = params.stopSequences ?? [];
-
-  // Prefill once; copy the prompt's rotated keys and values into every sample's cache.
-  const ws = workspaceFor(P);
-  forwardSequence(c, p, ws, prompt, P, invFreq);
-  const maxLen = P + genCap;
-  const cache: KvCache = { k: [], v: [], maxLen };
-  for (let l = 0; l < c.numLayers; l++) {
-    const kc = new Float32Array(S * maxLen * KD);
-    const vc = new Float32Array(S * maxLen * KD);
-    const kSrc = ws.layers[l].k.subarray(0, P * KD);
-    const vSrc = ws.layers[l].v.subarray(0, P * KD);
-    for (let s = 0; s < S; s++) {
-      kc.set(kSrc, s * maxLen * KD);
-      vc.set(vSrc, s * maxLen * KD);
-    }
-    cache.k.push(kc);
-    cache.v.push(vc);
-  }
-  const buf = allocDecode(c, S, maxLen);
-  // The first distribution is shared: logits of the last prompt position.
-  gemm(false, true, 1, V, C, ws.xf.subarray((P - 1) * C, P * C), p.lmHead, buf.logits, false);
-  const probs = new Float64Array(V);
-
-  let active = seqs.map((_, i) => i);
-  const nextTokens = new Int32Array(S);
-  for (let step = 0; step < genCap; step++) {
-    const still: number[] = [];
-    for (let r = 0; r < active.length; r++) {
-      const s = active[r];
-      const row = step === 0 ? 0 : r;
-      const choice = chooseToken(buf.logits, row * V, V, filter, rngs[s], probs);
-      const seq = seqs[s];
-      seq.tokens.push(choice.token);
-      seq.logprobs.push(choice.logprob);
-      if (stopIds.has(choice.token) || endsWithAny(seq.tokens, stopSeqs)) {
-        seq.stopReason = 'stop';
-      } else {
-        still.push(s);
-      }
-    }
-    active = still;
-    if (active.length === 0 || step + 1 === genCap) break;
-    for (let r = 0; r < active.length; r++) {
-      const toks = seqs[active[r]].tokens;
-      nextTokens[r] = toks[toks.length - 1];
-    }
-    decodeStep(c, p, cache, buf, active, nextTokens, P + step, invFreq);
-  }
-  return { sequences: seqs };
+  const job = startSample(ctx, req);
+  while (!sampleDone(job)) advanceSamples(ctx, [job]);
+  return sampleResult(job);
 }
 
 function endsWithAny(tokens: readonly number[], seqs: readonly (readonly number[])[]): boolean {
@@ -179,94 +247,4 @@ function endsWithAny(tokens: readonly number[], seqs: readonly (readonly number[
     return true;
   }
   return false;
-}
-
-function allocDecode(c: Qwen3Config, n: number, maxLen: number): DecodeBuffers {
-  const C = c.hiddenSize;
-  const QD = c.numHeads * c.headDim;
-  const KD = c.numKvHeads * c.headDim;
-  const F = c.intermediateSize;
-  const f = (k: number): Float32Array => new Float32Array(k);
-  return {
-    x: f(n * C),
-    ln: f(n * C),
-    rstd: f(n),
-    qRaw: f(n * QD),
-    kRaw: f(n * KD),
-    qn: f(n * QD),
-    kn: f(n * KD),
-    rstdQ: f(n * c.numHeads),
-    rstdK: f(n * c.numKvHeads),
-    v: f(n * KD),
-    attOut: f(n * QD),
-    att: f(c.numHeads * maxLen),
-    tmp: f(n * C),
-    gate: f(n * F),
-    up: f(n * F),
-    h: f(n * F),
-    logits: f(n * c.vocabSize),
-  };
-}
-
-/**
- * One decode step for the live samples `active` (row r ↔ sample active[r]) whose last token is
- * tokens[r], at position `pos`: appends k/v at `pos` to each sample's cache and leaves the next
- * logits in buf.logits (n, V).
- */
-function decodeStep(
-  c: Qwen3Config,
-  p: ModelViews,
-  cache: KvCache,
-  b: DecodeBuffers,
-  active: readonly number[],
-  tokens: Int32Array,
-  pos: number,
-  invFreq: Float64Array,
-): void {
-  const { hiddenSize: C, numHeads: NH, numKvHeads: NKV, headDim: HD, intermediateSize: F } = c;
-  const QD = NH * HD;
-  const KD = NKV * HD;
-  const n = active.length;
-  const eps = c.rmsNormEps;
-  const slot = cache.maxLen * KD;
-  embeddingForward(b.x, tokens, p.embed, n, C);
-  for (let l = 0; l < c.numLayers; l++) {
-    const w = p.layers[l];
-    rmsnormForward(b.ln, b.rstd, b.x, w.inputNorm, n, C, eps);
-    linearForward(b.qRaw, b.ln, w.wq, n, C, QD);
-    linearForward(b.kRaw, b.ln, w.wk, n, C, KD);
-    linearForward(b.v, b.ln, w.wv, n, C, KD);
-    rmsnormForward(b.qn, b.rstdQ, b.qRaw, w.qNorm, n * NH, HD, eps);
-    rmsnormForward(b.kn, b.rstdK, b.kRaw, w.kNorm, n * NKV, HD, eps);
-    // Every row sits at the same position: stride 0.
-    ropeForward(b.qn, b.qn, n, NH, HD, pos, 0, invFreq);
-    ropeForward(b.kn, b.kn, n, NKV, HD, pos, 0, invFreq);
-    const kc = cache.k[l];
-    const vc = cache.v[l];
-    for (let r = 0; r < n; r++) {
-      const base = active[r] * slot;
-      kc.set(b.kn.subarray(r * KD, (r + 1) * KD), base + pos * KD);
-      vc.set(b.v.subarray(r * KD, (r + 1) * KD), base + pos * KD);
-      attentionDecodeFast(
-        b.attOut.subarray(r * QD, (r + 1) * QD),
-        b.qn.subarray(r * QD, (r + 1) * QD),
-        kc.subarray(base, base + slot),
-        vc.subarray(base, base + slot),
-        pos + 1,
-        NH,
-        NKV,
-        HD,
-      );
-    }
-    linearForward(b.tmp, b.attOut, w.wo, n, QD, C);
-    addInto(b.x, b.tmp, n * C);
-    rmsnormForward(b.ln, b.rstd, b.x, w.postNorm, n, C, eps);
-    linearForward(b.gate, b.ln, w.wGate, n, C, F);
-    linearForward(b.up, b.ln, w.wUp, n, C, F);
-    swigluForward(b.h, b.gate, b.up, n * F);
-    linearForward(b.tmp, b.h, w.wDown, n, F, C);
-    addInto(b.x, b.tmp, n * C);
-  }
-  rmsnormForward(b.ln, b.rstd, b.x, p.finalNorm, n, C, eps);
-  gemm(false, true, n, c.vocabSize, C, b.ln, p.lmHead, b.logits, false);
 }

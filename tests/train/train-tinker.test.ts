@@ -24,7 +24,7 @@ async function startServe(model: string): Promise<{ url: string; name: string }>
       }
     });
     child.once('exit', (code) => reject(new Error(`spell serve exited with ${code}: ${err}`)));
-  }, 300_000);
+  });
 }
 
 afterAll(() => {

@@ -1,11 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../../core/rng.ts';
 import { attentionBackward, attentionForward } from './attention.ts';
-import {
-  attentionBackwardFast,
-  attentionDecodeFast,
-  attentionForwardFast,
-} from './attention-fast.ts';
+import { attentionBackwardFast, attentionForwardFast } from './attention-fast.ts';
 
 function rand(n: number, rng: Rng): Float32Array {
   const a = new Float32Array(n);
@@ -61,26 +57,5 @@ describe('gemm attention matches the plain-loop reference', () => {
       const e = maxErr(f, r);
       expect(e.ok, `max abs error ${e.abs}`).toBe(true);
     }
-  });
-});
-
-describe('the decode kernel matches the reference with one query', () => {
-  test.each([
-    [1, 1, 1, 4],
-    [9, 4, 2, 8],
-    [130, 4, 2, 32],
-    [40, 6, 3, 6], // head size not a multiple of 4
-  ])('Tk=%i NH=%i NKV=%i HD=%i', (Tk, NH, NKV, HD) => {
-    const rng = new Rng(Tk * 7 + HD);
-    const q = rand(NH * HD, rng);
-    const k = rand(Tk * NKV * HD, rng);
-    const v = rand(Tk * NKV * HD, rng);
-    const outR = new Float32Array(NH * HD);
-    const att = new Float32Array(NH * Tk);
-    const outF = new Float32Array(NH * HD).fill(5);
-    attentionForward(outR, att, q, k, v, 1, Tk, NH, NKV, HD);
-    attentionDecodeFast(outF, q, k, v, Tk, NH, NKV, HD);
-    const e = maxErr(outF, outR);
-    expect(e.ok, `max abs error ${e.abs}`).toBe(true);
   });
 });

@@ -28,6 +28,8 @@ export interface NativeGemmAddon {
     C: Float32Array,
     accumulate: boolean,
     threads: number,
+    /** Every row of C gets the bits it would get computed alone (see `gemmRows`). */
+    rowStable?: boolean,
   ): void;
   info(): NativeGemmInfo;
 }

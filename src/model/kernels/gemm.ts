@@ -2,11 +2,13 @@
  * The matrix multiply every model kernel calls. One entry point, `gemm`, with BLAS-like
  * transpose flags over row-major contiguous Float32Arrays, and two backends behind it:
  *  - 'native': a C addon (AVX-512/AVX2 register-blocked micro-kernel over packed panels, cache
- *    blocking, up to N threads splitting C into disjoint blocks) — loaded when it was built;
+ *    blocking, up to N threads splitting C into disjoint blocks; products of ≤ 8 rows skip the
+ *    packing and run direct dot/axpy kernels) — loaded when it was built;
  *  - 'js': a blocked pure-JS loop, always available.
  * Both are deterministic: the same inputs give the same bits on every call, and for the native
  * path regardless of the thread count (threads never share a sum). The two backends round
  * differently, so they agree only to a tolerance. `gemmNaive` is the float64 reference.
+ * `gemmRows` is `gemm` with row results that never depend on M (for batched decoding).
  *
  * This module does not read the environment: the CLI maps `SPELL_NATIVE=0` to
  * `setGemmBackend('js')`, and code that runs the model in a worker must forward that choice.
@@ -79,6 +81,34 @@ export function gemm(
   checkArgs(M, N, K, A, B, C);
   if (backend === 'native' && native.ok) {
     native.addon.sgemm(transA, transB, M, N, K, A, B, C, accumulate, threads);
+  } else {
+    gemmJs(transA, transB, M, N, K, A, B, C, accumulate);
+  }
+}
+
+/**
+ * {@link gemm} with one more guarantee: each row of C has exactly the bits it would have if that
+ * row of op(A) were multiplied alone (M = 1). Plain `gemm` only promises that for M ≤ 8 and for
+ * M > 8 separately, because the native addon switches from its direct kernels to packed panels
+ * (a different summation order for transB). The batched sampler uses this so a sample's tokens
+ * never depend on which other samples or requests share its decode step. The JS backend is
+ * row-stable already (each row is its own loop).
+ * @throws EngineError on a negative/non-integer dim or a buffer too short for its matrix.
+ */
+export function gemmRows(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  accumulate: boolean,
+): void {
+  checkArgs(M, N, K, A, B, C);
+  if (backend === 'native' && native.ok) {
+    native.addon.sgemm(transA, transB, M, N, K, A, B, C, accumulate, threads, true);
   } else {
     gemmJs(transA, transB, M, N, K, A, B, C, accumulate);
   }

@@ -1,0 +1,76 @@
+// Batched sampling: requests decoded together (different prompts, lengths, sample counts, stop
+// rules, started at different steps) produce exactly the tokens and logprobs each produces alone.
+import { describe, expect, it } from 'vitest';
+import type { SampleRequest } from '../engine/types.ts';
+import { qwen3Config } from './config.ts';
+import { emptyDecodeScratch } from './decode.ts';
+import { ropeInvFreq } from './kernels/rope.ts';
+import { Qwen3Model } from './model.ts';
+import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
+import type { SampleJob, SamplerContext } from './sampler.ts';
+import { allocWorkspace } from './workspace.ts';
+
+const config = qwen3Config({
+  hidden_size: 64,
+  intermediate_size: 96,
+  vocab_size: 97,
+  head_dim: 16,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+});
+
+function context(m: Qwen3Model): SamplerContext {
+  return {
+    config: m.config,
+    views: m.views,
+    workspaceFor: (T) => allocWorkspace(m.config, T),
+    invFreq: ropeInvFreq(m.config.ropeTheta, m.config.headDim),
+    scratch: emptyDecodeScratch(),
+  };
+}
+
+const params = { maxTokens: 12, temperature: 1, topP: 1, topK: -1 };
+const REQUESTS: SampleRequest[] = [
+  { prompt: [1, 2, 3], numSamples: 3, params: { ...params, seed: 4 } },
+  { prompt: [9, 8, 7, 6, 5, 4, 3, 2, 1, 50, 60], numSamples: 1, params: { ...params, seed: 4 } },
+  {
+    prompt: [40, 41],
+    numSamples: 5,
+    params: { ...params, maxTokens: 7, topK: 20, topP: 0.9, seed: 12 },
+  },
+  { prompt: [7], numSamples: 2, params: { ...params, temperature: 0, stopTokenIds: [3, 5, 8] } },
+  { prompt: [11, 12, 13, 14], numSamples: 4, params: { ...params, maxTokens: 1, seed: 1 } },
+];
+
+describe('batched sampling', () => {
+  it('each request gets the same tokens and logprobs as when it runs alone', () => {
+    const model = Qwen3Model.random(config, 3);
+    const alone = REQUESTS.map((r) => model.sample(r));
+    const ctx = context(model);
+    // Start two requests, decode a few steps, then let the others join mid-flight.
+    const jobs: SampleJob[] = [startSample(ctx, REQUESTS[0]), startSample(ctx, REQUESTS[1])];
+    for (let i = 0; i < 3; i++) advanceSamples(ctx, jobs);
+    for (const r of REQUESTS.slice(2)) jobs.push(startSample(ctx, r));
+    let steps = 0;
+    while (!jobs.every(sampleDone)) {
+      advanceSamples(ctx, jobs);
+      steps++;
+    }
+    expect(steps).toBeGreaterThan(0);
+    expect(jobs.map(sampleResult)).toEqual(alone);
+  });
+
+  it('a request of maxTokens 0 is done at once with empty length-stopped sequences', () => {
+    const model = Qwen3Model.random(config, 3);
+    const job = startSample(context(model), {
+      prompt: [1, 2],
+      numSamples: 2,
+      params: { ...params, maxTokens: 0 },
+    });
+    expect(sampleDone(job)).toBe(true);
+    expect(sampleResult(job).sequences).toEqual([
+      { tokens: [], logprobs: [], stopReason: 'length' },
+      { tokens: [], logprobs: [], stopReason: 'length' },
+    ]);
+  });
+});
