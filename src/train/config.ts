@@ -21,6 +21,11 @@ export const TrainConfigSchema = z
     steps: positiveInt.default(20),
     /** Write engine + controller state every K steps (and always at the last step). */
     checkpointEvery: positiveInt.default(10),
+    /**
+     * selfplay: SPELL (questioner, responder, verifier on unlabeled clusters). rlvr: the static-RLVR
+     * control — responder only, on data.labeledPaths, rewarded by the rule checks.
+     */
+    mode: z.enum(['selfplay', 'rlvr']).default('selfplay'),
 
     engine: z
       .object({
@@ -57,6 +62,8 @@ export const TrainConfigSchema = z
         docsPerQuestion: positiveInt.default(5),
         /** Skip (and count) corrupt corpus rows instead of stopping. */
         skipBad: z.boolean().default(false),
+        /** mode rlvr: labeled questions (JSONL: id, task, documents, question, options, answer). */
+        labeledPaths: z.array(z.string()).default([]),
       })
       .strict()
       .prefault({}),
@@ -266,6 +273,11 @@ function checkCrossFieldRules(cfg: z.infer<typeof TrainConfigSchema>): void {
   }
   if (cfg.engine.kind === 'tinker' && cfg.engine.model === '') {
     problems.push('engine.model (the base model name) is required when engine.kind is tinker');
+  }
+  if (cfg.mode === 'rlvr' && cfg.data.labeledPaths.length === 0) {
+    problems.push(
+      'mode rlvr needs data.labeledPaths (labeled questions, e.g. from `spell data labeled`)',
+    );
   }
   const w = cfg.data.taskWeights;
   if (w.docmath + w.qa + w.mc <= 0)

@@ -21,7 +21,8 @@ import type { TrainConfig } from './config.ts';
 import { parseControllerState, type ControllerState } from './controller-state.ts';
 import { RolePolicy } from './policy.ts';
 import { RunDir, stepName } from './run-dir.ts';
-import { runTrainStep, type StepContext } from './step.ts';
+import { runTrainStep, type StepContext, type StepOutcome } from './step.ts';
+import { LabeledSampler, readLabeledQuestions, runRlvrStep } from './rlvr.ts';
 
 export interface TrainerEvents {
   onStart?(info: { startStep: number; endStep: number; clusters: Record<Task, number> }): void;
@@ -120,12 +121,22 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
   runDir.writeConfig(cfg);
 
   const weights = cfg.data.taskWeights;
-  const sampler = state
-    ? DomainSampler.fromState(state.sampler, sizes)
-    : DomainSampler.create(
-        { batchSize: cfg.rollout.genBatchSize, weights, sizes },
-        Rng.derive(cfg.seed, 'tasks'),
-      );
+  const labeled = cfg.mode === 'rlvr' ? readLabeledQuestions(cfg.data.labeledPaths) : [];
+  const labeledSampler =
+    cfg.mode === 'rlvr'
+      ? state
+        ? LabeledSampler.fromState(state.sampler, labeled.length)
+        : LabeledSampler.create(labeled.length, Rng.derive(cfg.seed, 'labeled'))
+      : undefined;
+  const sampler =
+    cfg.mode === 'rlvr'
+      ? undefined
+      : state
+        ? DomainSampler.fromState(state.sampler, sizes)
+        : DomainSampler.create(
+            { batchSize: cfg.rollout.genBatchSize, weights, sizes },
+            Rng.derive(cfg.seed, 'tasks'),
+          );
   const memory = state
     ? HistoryMemory.fromJSON(state.memory)
     : new HistoryMemory(algo.history.capacity);
@@ -150,26 +161,45 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
   let step = startStep;
   while (step < cfg.steps && !opts.signal?.aborted) {
     const current = step + 1;
-    const ctx: StepContext = {
-      policy,
-      cfg,
-      algo,
-      memory,
-      docRng: rng.docs,
-      letterRng: rng.letters,
-      nextSeed: () => {
-        const s = seedCounter;
-        seedCounter = (seedCounter + 1000) % 0x40000000; // room for seed + i per sample
-        return s;
-      },
-      onPhase: (phase) => events?.onPhase?.(current, phase),
-      sampler,
-      clustersByTask: byTask,
-      badCaseRng: rng.badCase,
-      verifierRng: rng.verifier,
-      lossAggregation: opts.lossAggregation,
+    const nextSeed = (): number => {
+      const seed = seedCounter;
+      seedCounter = (seedCounter + 1000) % 0x40000000; // room for seed + i per sample
+      return seed;
     };
-    const outcome = await runTrainStep(ctx, current);
+    const onPhase = (phase: string): void => events?.onPhase?.(current, phase);
+    let outcome: StepOutcome;
+    if (labeledSampler !== undefined) {
+      outcome = await runRlvrStep(
+        {
+          policy,
+          cfg,
+          questions: labeled,
+          sampler: labeledSampler,
+          nextSeed,
+          lossAggregation: opts.lossAggregation,
+          epsilon: algo.advantageEpsilon,
+          onPhase,
+        },
+        current,
+      );
+    } else {
+      const ctx: StepContext = {
+        policy,
+        cfg,
+        algo,
+        memory,
+        docRng: rng.docs,
+        letterRng: rng.letters,
+        nextSeed,
+        onPhase,
+        sampler: sampler as DomainSampler,
+        clustersByTask: byTask,
+        badCaseRng: rng.badCase,
+        verifierRng: rng.verifier,
+        lossAggregation: opts.lossAggregation,
+      };
+      outcome = await runTrainStep(ctx, current);
+    }
     runDir.writeRollouts(current, outcome.rollouts);
     step = current;
     const isLast = step >= cfg.steps || opts.signal?.aborted === true;
@@ -181,7 +211,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
       const controller: ControllerState = {
         version: 1,
         step,
-        sampler: sampler.state(),
+        sampler: labeledSampler ? labeledSampler.state() : (sampler as DomainSampler).state(),
         memory: memory.toJSON(),
         rng: {
           docs: [...rng.docs.state()],

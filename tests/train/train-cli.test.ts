@@ -92,6 +92,79 @@ describe('spell train (embedded engine)', () => {
     ).rejects.toThrow(/--resume/);
   }, 300_000);
 
+  test('the static-RLVR control trains the responder on labeled questions', async () => {
+    const model = await tinyModelDir();
+    const dir = tempDir('spell-rlvr-');
+    const labeled = join(dir, 'labeled.jsonl');
+    const docs = ['Ada Vale was born in Kettle.', 'Kettle lies on the river Brisk.'];
+    const rows = [
+      {
+        id: 'l1',
+        task: 'qa',
+        kind: 'birthplace',
+        documents: docs,
+        question: 'Where was Ada Vale born?',
+        answer: 'Kettle',
+        evidence: [0],
+      },
+      {
+        id: 'l2',
+        task: 'mc',
+        kind: 'river',
+        documents: docs,
+        question: 'Which river?',
+        options: { A: 'Brisk', B: 'Tay', C: 'Ouse', D: 'Nile' },
+        answer: 'A',
+        evidence: [1],
+      },
+      {
+        id: 'l3',
+        task: 'docmath',
+        kind: 'sum',
+        documents: ['Revenue was 10 in 2020 and 12 in 2021.'],
+        question: 'Total revenue?',
+        answer: '22',
+        evidence: [0],
+      },
+    ];
+    writeFileSync(labeled, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const run = join(dir, 'r');
+    await spell([
+      'train',
+      '--model',
+      model,
+      '--steps',
+      '2',
+      '--run-dir',
+      run,
+      '--no-progress',
+      'mode=rlvr',
+      `data.labeledPaths=${JSON.stringify([labeled])}`,
+      'rollout.responderGroups=2',
+      ...FAST,
+    ]);
+    const metrics = readLines(join(run, 'metrics.jsonl'));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2]);
+    for (const m of metrics) {
+      expect(m['train/mode_rlvr']).toBe(1);
+      expect(m['critic/role/responder/count']).toBe(4); // 2 questions x G=2
+      expect(m['critic/role/questioner/count']).toBe(0);
+    }
+    const rollouts = readLines(join(run, 'rollouts', 'step-000001.jsonl'));
+    expect(new Set(rollouts.map((r) => r.role))).toEqual(new Set(['responder']));
+    await expect(
+      spell([
+        'train',
+        '--model',
+        model,
+        '--run-dir',
+        join(dir, 'r2'),
+        'mode=rlvr',
+        '--print-config',
+      ]),
+    ).rejects.toThrow(/labeledPaths/);
+  }, 300_000);
+
   test('a bad config key is a clear error naming the key', async () => {
     const dir = tempDir('spell-cfg-');
     const file = join(dir, 'c.yaml');

@@ -1,0 +1,251 @@
+/**
+ * The static-RLVR control (the paper's baseline): the same policy and update, trained as a
+ * responder only, on a FIXED set of labeled questions, rewarded by the rule checks. No questioner,
+ * no verifier, no history memory. It exists so the miniature experiment can compare label-free
+ * self-play with supervised-reward RL at the same compute.
+ *
+ * Per step: draw `responderGroups` questions (seeded shuffled order, refilled when used up), G
+ * answers each over the question's documents, rule-check rewards, GRPO advantages per question,
+ * one PPO update.
+ */
+import { Rng } from '../core/rng.ts';
+import { ConfigurationError } from '../core/errors.ts';
+import type { EvalRecord } from '../data/synth/corpus.ts';
+import { readEvalSet } from '../data/synth/eval-set.ts';
+import { responderPrompt } from '../spell/prompts/index.ts';
+import { formatMcQuestion } from '../spell/questioner-parse.ts';
+import { ruleScore } from '../spell/rules/index.ts';
+import { responderAdvantages } from '../spell/advantages.ts';
+import { classifyResponderGroup, passRate } from '../spell/rewards.ts';
+import type { LossAggregation } from '../engine/types.ts';
+import type { TrainConfig } from './config.ts';
+import { Counters } from './counters.ts';
+import { buildDatums } from './datums.ts';
+import { batchMetrics } from './metrics.ts';
+import type { Generation, RolePolicy } from './policy.ts';
+import type { StepOutcome } from './step.ts';
+
+/** Read the labeled questions (the held-out evaluation layout: id, task, documents, question, options, answer). */
+export function readLabeledQuestions(paths: readonly string[]): EvalRecord[] {
+  if (paths.length === 0) {
+    throw new ConfigurationError(
+      'mode rlvr needs labeled questions: set data.labeledPaths (e.g. from `spell data labeled`)',
+    );
+  }
+  return paths.flatMap((p) => readEvalSet(p));
+}
+
+/** The question the responder sees (multiple choice: rebuilt with its options). */
+export function responderQuestion(q: EvalRecord): string {
+  return q.options === undefined ? q.question : formatMcQuestion(q.question, q.options);
+}
+
+/** Seeded cycling order over the labeled questions; its state is part of the checkpoint. */
+export class LabeledSampler {
+  private constructor(
+    private readonly size: number,
+    private order: number[],
+    private position: number,
+    private readonly rng: Rng,
+  ) {}
+
+  static create(size: number, rng: Rng): LabeledSampler {
+    if (size <= 0) throw new ConfigurationError('the labeled question set is empty');
+    return new LabeledSampler(size, rng.shuffle([...Array(size).keys()]), 0, rng);
+  }
+
+  static fromState(state: unknown, size: number): LabeledSampler {
+    const s = state as { order?: unknown; position?: unknown; rng?: unknown };
+    if (
+      !Array.isArray(s.order) ||
+      s.order.length !== size ||
+      typeof s.position !== 'number' ||
+      !Array.isArray(s.rng)
+    ) {
+      throw new ConfigurationError(
+        `the checkpoint's labeled-question sampler does not match ${size} labeled questions`,
+      );
+    }
+    return new LabeledSampler(
+      size,
+      s.order as number[],
+      s.position,
+      Rng.fromState(s.rng as [number, number, number, number]),
+    );
+  }
+
+  state(): { order: number[]; position: number; rng: number[] } {
+    return { order: [...this.order], position: this.position, rng: [...this.rng.state()] };
+  }
+
+  next(count: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      if (this.position >= this.size) {
+        this.order = this.rng.shuffle([...Array(this.size).keys()]);
+        this.position = 0;
+      }
+      out.push(this.order[this.position++] as number);
+    }
+    return out;
+  }
+}
+
+export interface RlvrContext {
+  readonly policy: RolePolicy;
+  readonly cfg: TrainConfig;
+  readonly questions: readonly EvalRecord[];
+  readonly sampler: LabeledSampler;
+  readonly nextSeed: () => number;
+  readonly lossAggregation: LossAggregation;
+  readonly epsilon: number;
+  readonly onPhase?: (phase: string) => void;
+}
+
+export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepOutcome> {
+  const { policy, cfg } = ctx;
+  const counters = new Counters();
+  const t0 = performance.now();
+  const sampleBefore = policy.sampleSeconds;
+  ctx.onPhase?.('responder');
+  const picked = ctx.sampler
+    .next(cfg.rollout.responderGroups)
+    .map((i) => ctx.questions[i] as EvalRecord);
+  const plans: { q: EvalRecord; promptIds: number[] }[] = [];
+  for (const q of picked) {
+    const promptIds = policy.render(
+      responderPrompt({
+        task: q.task,
+        documents: q.documents.join('\n'),
+        question: responderQuestion(q),
+      }),
+    );
+    if (promptIds.length > cfg.rollout.maxPromptTokens) {
+      counters.add('responder/dropped_overlong');
+      continue;
+    }
+    plans.push({ q, promptIds });
+  }
+  const G = cfg.rollout.groupSize;
+  const gens = await policy.sampleAll(
+    plans.map((p) => p.promptIds),
+    G,
+    plans.map(() => ctx.nextSeed()),
+  );
+  const items: {
+    q: EvalRecord;
+    promptIds: number[];
+    gen: Generation;
+    reward: number;
+    advantage: number;
+  }[] = [];
+  const rollouts: object[] = [];
+  const passByTask = new Map<string, number[]>();
+  plans.forEach((p, gi) => {
+    const group = gens[gi] as Generation[];
+    const rewards = group.map(
+      (g) => ruleScore(p.q.task, g.text, p.q.answer, { qaMetric: cfg.algorithm.qaMetric }).score,
+    );
+    const pr = passRate(rewards);
+    passByTask.set(p.q.task, [...(passByTask.get(p.q.task) ?? []), pr]);
+    if (classifyResponderGroup(rewards) === 'zero_variance')
+      counters.add('responder/zero_variance');
+    group.forEach((gen, k) => {
+      items.push({
+        q: p.q,
+        promptIds: p.promptIds,
+        gen,
+        reward: rewards[k] as number,
+        advantage: 0,
+      });
+    });
+  });
+  const adv = responderAdvantages(
+    items.map((i) => i.reward),
+    items.map((i) => i.q.id),
+    ctx.epsilon,
+  );
+  items.forEach((item, i) => (item.advantage = adv[i] as number));
+
+  ctx.onPhase?.('update');
+  const datums = buildDatums(
+    items.map((i) => ({
+      promptIds: i.promptIds,
+      tokens: i.gen.tokens,
+      logprobs: i.gen.logprobs,
+      advantage: i.advantage,
+    })),
+    cfg.optim.lossAggregation,
+    ctx.lossAggregation,
+  );
+  const update: Record<string, number> = {};
+  const tu = performance.now();
+  if (datums.length === 0) {
+    counters.add('train/skipped_update');
+  } else {
+    const fb = await policy.engine.forwardBackward(datums, 'ppo', {
+      clipLowThreshold: 1 - cfg.optim.clipLow,
+      clipHighThreshold: 1 + cfg.optim.clipHigh,
+    });
+    update['actor/pg_loss'] = fb.loss;
+    const opt = await policy.engine.optimStep({
+      learningRate: cfg.optim.learningRate,
+      beta1: cfg.optim.beta1,
+      beta2: cfg.optim.beta2,
+      eps: cfg.optim.eps,
+      weightDecay: cfg.optim.weightDecay,
+      gradClipNorm: cfg.optim.gradClipNorm,
+    });
+    for (const [k, v] of Object.entries(opt.metrics)) update[`actor/${k}`] = v;
+    await policy.engine.refreshSampler();
+  }
+  const updateSeconds = (performance.now() - tu) / 1000;
+  ctx.onPhase?.('');
+
+  const metrics: Record<string, number> = {
+    step,
+    'train/mode_rlvr': 1,
+    'train/responder_groups': plans.length,
+    'train/datums': datums.length,
+    ...batchMetrics(
+      items.map((i) => ({
+        role: 'responder' as const,
+        task: i.q.task,
+        reward: i.reward,
+        advantage: i.advantage,
+        responseLength: i.gen.tokens.length,
+        promptLength: i.promptIds.length,
+        clipped: i.gen.stopReason === 'length',
+      })),
+    ),
+    ...update,
+    ...counters.toMetrics(),
+  };
+  const all: number[] = [];
+  for (const [task, prs] of passByTask) {
+    metrics[`responder/task/${task}/pass_rate`] = prs.reduce((a, b) => a + b, 0) / prs.length;
+    all.push(...prs);
+  }
+  if (all.length > 0) metrics['responder/pass_rate'] = all.reduce((a, b) => a + b, 0) / all.length;
+  metrics['timing_s/step'] = (performance.now() - t0) / 1000;
+  metrics['timing_s/engine_sample'] = policy.sampleSeconds - sampleBefore;
+  metrics['timing_s/engine_update'] = updateSeconds;
+  metrics['timing_s/controller'] =
+    metrics['timing_s/step'] - metrics['timing_s/engine_sample'] - updateSeconds;
+  items.forEach((i, n) =>
+    rollouts.push({
+      step,
+      role: 'responder',
+      uid: i.q.id,
+      task: i.q.task,
+      index: n % G,
+      text: i.gen.text,
+      stop_reason: i.gen.stopReason,
+      answer: i.q.answer,
+      reward: i.reward,
+      advantage: i.advantage,
+      trained: true,
+    }),
+  );
+  return { metrics, rollouts };
+}
