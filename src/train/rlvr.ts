@@ -85,7 +85,7 @@ export class LabeledSampler {
         this.order = this.rng.shuffle([...Array(this.size).keys()]);
         this.position = 0;
       }
-      out.push(this.order[this.position++] as number);
+      out.push(this.order[this.position++]);
     }
     return out;
   }
@@ -108,9 +108,7 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
   const t0 = performance.now();
   const sampleBefore = policy.sampleSeconds;
   ctx.onPhase?.('responder');
-  const picked = ctx.sampler
-    .next(cfg.rollout.responderGroups)
-    .map((i) => ctx.questions[i] as EvalRecord);
+  const picked = ctx.sampler.next(cfg.rollout.responderGroups).map((i) => ctx.questions[i]);
   const plans: { q: EvalRecord; promptIds: number[] }[] = [];
   for (const q of picked) {
     const promptIds = policy.render(
@@ -142,7 +140,7 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
   const rollouts: object[] = [];
   const passByTask = new Map<string, number[]>();
   plans.forEach((p, gi) => {
-    const group = gens[gi] as Generation[];
+    const group = gens[gi];
     const rewards = group.map(
       (g) => ruleScore(p.q.task, g.text, p.q.answer, { qaMetric: cfg.algorithm.qaMetric }).score,
     );
@@ -155,7 +153,7 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
         q: p.q,
         promptIds: p.promptIds,
         gen,
-        reward: rewards[k] as number,
+        reward: rewards[k],
         advantage: 0,
       });
     });
@@ -165,7 +163,7 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
     items.map((i) => i.q.id),
     ctx.epsilon,
   );
-  items.forEach((item, i) => (item.advantage = adv[i] as number));
+  items.forEach((item, i) => (item.advantage = adv[i]));
 
   ctx.onPhase?.('update');
   const datums = buildDatums(

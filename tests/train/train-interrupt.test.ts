@@ -60,7 +60,7 @@ describe('stopping spell train', () => {
     let name = '';
     while (url === '' && Date.now() < deadline) {
       const m = /listening on (\S+) \(model ([^)]+)\)/.exec(serverLog.out());
-      if (m) [url, name] = [m[1] as string, m[2] as string];
+      if (m) [url, name] = [m[1], m[2]];
       else await new Promise((r) => setTimeout(r, 50));
     }
     expect(url).not.toBe('');

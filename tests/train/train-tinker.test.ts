@@ -20,7 +20,7 @@ async function startServe(model: string): Promise<{ url: string; name: string }>
       const m = /listening on (\S+) \(model ([^)]+)\)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1] as string, name: m[2] as string });
+        resolve({ url: m[1], name: m[2] });
       }
     });
     child.once('exit', (code) => reject(new Error(`spell serve exited with ${code}: ${err}`)));
