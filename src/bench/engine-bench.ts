@@ -15,6 +15,8 @@ import {
 import type { MatmulResult, MatmulShape } from './matmul-bench.ts';
 import { BENCH_MODEL_CONFIG, DEFAULT_WORKLOAD, runModelBench } from './model-bench.ts';
 import type { ModelBenchReport, ModelWorkload } from './model-bench.ts';
+import { runPeers } from './peers/index.ts';
+import type { PeersReport } from './peers/index.ts';
 
 export interface EngineBenchOptions {
   /** Backends to time; 'native' is dropped (with a note) when the addon is unavailable. */
@@ -41,6 +43,8 @@ export interface EngineBenchReport {
     readonly met: boolean;
   };
   readonly model: ModelBenchReport | { readonly skipped: string };
+  /** Side-by-side peers (onnxruntime-node, TF.js), present when requested. */
+  readonly peers?: PeersReport;
   readonly notes: string[];
 }
 
@@ -65,6 +69,11 @@ const QUICK_SHAPES: MatmulShape[] = [
   { name: 'tall 16×512·512×256', M: 16, N: 256, K: 512, transA: false, transB: true },
 ];
 
+/** Time budget per measured cell, milliseconds. */
+function benchBudgetMs(quick: boolean): number {
+  return quick ? 50 : 1500;
+}
+
 /** Run every section and assemble the report. */
 export function runEngineBench(opts: EngineBenchOptions): EngineBenchReport {
   const notes: string[] = [];
@@ -77,7 +86,7 @@ export function runEngineBench(opts: EngineBenchOptions): EngineBenchReport {
   const workload: ModelWorkload = opts.quick
     ? { batch: 1, seqLen: 16, samples: 1, promptLen: 4, maxTokens: 4 }
     : DEFAULT_WORKLOAD;
-  const budgetMs = opts.quick ? 50 : 1500;
+  const budgetMs = benchBudgetMs(opts.quick);
   const shapes = opts.quick ? QUICK_SHAPES : [...LARGE_SHAPES, ...modelShapes(workload)];
   const matmul = runMatmulBench({
     shapes,
@@ -112,4 +121,21 @@ export function runEngineBench(opts: EngineBenchOptions): EngineBenchReport {
     model,
     notes,
   };
+}
+
+/**
+ * `runEngineBench` followed by the peer section (onnxruntime-node matmul, TF.js wasm training),
+ * each measured only where the package imports; async because the peers are.
+ */
+export async function runEngineBenchWithPeers(
+  opts: EngineBenchOptions,
+): Promise<EngineBenchReport> {
+  const report = runEngineBench(opts);
+  const peers = await runPeers({
+    matmul: report.matmul,
+    threads: opts.threads,
+    model: report.model,
+    budgetMs: benchBudgetMs(opts.quick),
+  });
+  return { ...report, peers };
 }

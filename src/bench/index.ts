@@ -1,5 +1,5 @@
 /** Benchmarks (speed is measured here, never asserted in tests). */
-export { runEngineBench, modelShapes } from './engine-bench.ts';
+export { runEngineBench, runEngineBenchWithPeers, modelShapes } from './engine-bench.ts';
 export type { EngineBenchOptions, EngineBenchReport } from './engine-bench.ts';
 export {
   runMatmulBench,
@@ -10,3 +10,4 @@ export {
 export type { MatmulResult, MatmulShape } from './matmul-bench.ts';
 export { runModelBench, BENCH_MODEL_CONFIG } from './model-bench.ts';
 export type { ModelBenchReport, ModelResult } from './model-bench.ts';
+export type { PeersReport } from './peers/index.ts';

@@ -2,13 +2,14 @@
  * `spell bench engine`: measure the embedded engine — matmul GFLOP/s per gemm backend and thread
  * count (with the ratio to the fp32 peak) and the small bench model's forward, training and
  * sampling tokens/s. `--json` prints the whole report as one JSON object. `SPELL_NATIVE=0`
- * forces the pure-JS gemm (the same as `--backend js`).
+ * forces the pure-JS gemm (the same as `--backend js`). Peers (onnxruntime-node matmul, TF.js
+ * wasm training) are measured beside it when installed; `--no-peers` skips them.
  */
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/index.ts';
-import { runEngineBench } from '../../bench/index.ts';
-import type { EngineBenchReport } from '../../bench/index.ts';
+import { runEngineBench, runEngineBenchWithPeers } from '../../bench/index.ts';
+import type { EngineBenchReport, PeersReport } from '../../bench/index.ts';
 import { setGemmBackend } from '../../model/kernels/gemm.ts';
 import type { GemmBackend } from '../../model/kernels/gemm.ts';
 
@@ -18,6 +19,7 @@ interface BenchEngineCliOptions {
   readonly threads: string;
   readonly quick: boolean;
   readonly model: boolean;
+  readonly peers: boolean;
 }
 
 /** "1,2" → [1, 2]; throws a ConfigurationError naming the flag on anything else. */
@@ -77,8 +79,54 @@ function printTable(r: EngineBenchReport): void {
   } else {
     out.push(`model: skipped (${r.model.skipped})`);
   }
+  if (r.peers) out.push('', ...peerLines(r.peers));
   for (const note of r.notes) out.push(`note: ${note}`);
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function ratio(x: number | null): string {
+  return x === null ? '—' : `${x.toFixed(2)}×`;
+}
+
+/** The peer section of the table: figures and spell/peer ratios, or how to install a peer. */
+function peerLines(p: PeersReport): string[] {
+  const out: string[] = [];
+  const o = p.onnxruntime;
+  if (o.available) {
+    out.push(`peer onnxruntime-node ${o.version} MatMul (inference only), opset ${o.opset}`);
+    out.push(
+      'shape                                    thr  peer GFLOP/s  spell GFLOP/s  spell/peer',
+    );
+    for (const c of o.results) {
+      out.push(
+        `${c.name.padEnd(40)} ${String(c.threads).padStart(3)} ${c.gflops.toFixed(1).padStart(13)} ${(
+          c.spellGflops?.toFixed(1) ?? '—'
+        ).padStart(14)} ${ratio(c.spellToPeer).padStart(11)}`,
+      );
+    }
+  } else {
+    out.push(`peer onnxruntime-node: not available (${o.reason}); install: ${o.install}`);
+  }
+  out.push('');
+  const t = p.tfjs;
+  if ('skipped' in t) {
+    out.push(`peer TensorFlow.js: skipped (${t.skipped})`);
+  } else if (t.available) {
+    out.push(
+      `peer TensorFlow.js ${t.version} (${t.backend}, ${t.threads} thread) training, ${t.parameters} parameters, batch ${t.workload.batch}×${t.workload.seqLen}: ${t.trainTokensPerSec.toFixed(0)} tok/s`,
+    );
+    out.push(
+      `  initial loss on spell's weights: TF.js ${t.initialLoss.tfjs} vs spell ${t.initialLoss.spell} (|Δ| ${t.initialLoss.absDiff})`,
+    );
+    for (const s of t.spell) {
+      out.push(
+        `  spell ${s.backend} (${s.threads} thr): ${s.spellTrainTokensPerSec.toFixed(0)} tok/s = ${ratio(s.spellToPeer)} TF.js`,
+      );
+    }
+  } else {
+    out.push(`peer TensorFlow.js: not available (${t.reason}); install: ${t.install}`);
+  }
+  return out;
 }
 
 /** Registers `spell bench` and its `engine` subcommand. */
@@ -96,19 +144,18 @@ export function registerBench(program: Command): void {
     .option('--threads <list>', 'native thread counts, comma-separated', '1,2')
     .option('--quick', 'tiny shapes and budgets (a smoke run of every section)', false)
     .option('--no-model', 'skip the model section (matmul only)')
-    .action((opts: BenchEngineCliOptions) => {
+    .option('--no-peers', 'skip the peer comparisons (onnxruntime-node, TensorFlow.js)')
+    .action(async (opts: BenchEngineCliOptions) => {
       const threads = parseThreadList(opts.threads);
       let backends: GemmBackend[] = opts.backend === 'all' ? ['native', 'js'] : [opts.backend];
       if (process.env.SPELL_NATIVE === '0') {
         setGemmBackend('js');
         backends = ['js'];
       }
-      const report = runEngineBench({
-        backends,
-        threads,
-        quick: opts.quick,
-        includeModel: opts.model,
-      });
+      const benchOpts = { backends, threads, quick: opts.quick, includeModel: opts.model };
+      const report = opts.peers
+        ? await runEngineBenchWithPeers(benchOpts)
+        : runEngineBench(benchOpts);
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printTable(report);
     });
