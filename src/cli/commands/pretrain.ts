@@ -1,0 +1,131 @@
+/**
+ * `spell pretrain`: supervised warm-start of an embedded model on examples generated from the
+ * synthetic corpus generator's training seeds (documents + the three SPELL role formats), then
+ * an optional held-out probe that samples each role and reports parse / format / accuracy rates.
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { defaultModelDir } from '../../assets.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
+import { ConfigurationError } from '../../core/errors.ts';
+import { DEFAULT_SYNTH_OPTIONS } from '../../data/synth/default.ts';
+import { loadModelFolder } from '../../model/index.ts';
+import {
+  formatProbe,
+  heldOutClusters,
+  PRETRAIN_DEFAULTS,
+  PROBE_DEFAULTS,
+  probeModel,
+  runPretrain,
+} from '../../pretrain/index.ts';
+import { loadTokenizer } from '../../text/index.ts';
+
+interface PretrainFlags {
+  out: string;
+  from?: string;
+  steps: string;
+  minutes?: string;
+  batchTokens: string;
+  lr: string;
+  warmup: string;
+  seed: string;
+  evalEvery: string;
+  checkpointEvery: string;
+  clustersPerTask: string;
+  wrongRate: string;
+  resume?: boolean;
+  probe: string;
+}
+
+function nonNegInt(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigurationError(`${flag} expects a non-negative integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+function positiveNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new ConfigurationError(`${flag} expects a positive number, got "${value}"`);
+  }
+  return n;
+}
+
+export function registerPretrain(program: Command): void {
+  const d = PRETRAIN_DEFAULTS;
+  program
+    .command('pretrain')
+    .description(
+      'supervised warm-start of an embedded model on generated documents and SPELL role examples (training seeds only)',
+    )
+    .requiredOption('--out <dir>', 'output model folder (also gets checkpoint/, metrics.jsonl)')
+    .option('--from <dir>', 'model folder to start from (default: the bundled model)')
+    .option('--steps <n>', 'optimizer steps (0: only copy and probe)', String(d.steps))
+    .option('--minutes <m>', 'stop after this much wall time (default: no limit)')
+    .option('--batch-tokens <n>', 'sequence tokens per optimizer step', String(d.batchTokens))
+    .option('--lr <x>', 'peak learning rate (cosine decay to 10%)', String(d.learningRate))
+    .option('--warmup <n>', 'linear warm-up steps', String(d.warmupSteps))
+    .option('--seed <s>', 'seed of the example stream', String(d.seed))
+    .option('--eval-every <k>', 'held-out loss per role every K steps (0: at the end)', '0')
+    .option('--checkpoint-every <k>', 'checkpoint every K steps', String(d.checkpointEvery))
+    .option('--clusters-per-task <n>', 'training clusters per task', String(d.clustersPerTask))
+    .option('--wrong-rate <x>', 'share of deliberately wrong responder answers', '0.2')
+    .option('--resume', 'continue from <out>/checkpoint/')
+    .option('--probe <n>', 'held-out prompts per task for the sampling probe (0: skip)', '0')
+    .action((f: PretrainFlags) => {
+      const fromDir = resolve(f.from ?? defaultModelDir());
+      const outDir = resolve(f.out);
+      if (fromDir === outDir) {
+        throw new ConfigurationError(
+          `--out must differ from --from (${fromDir}); write to a new folder and copy it over`,
+        );
+      }
+      const wrongRate = Number(f.wrongRate);
+      if (!(wrongRate >= 0 && wrongRate <= 1)) {
+        throw new ConfigurationError(
+          `--wrong-rate expects a number in [0, 1], got "${f.wrongRate}"`,
+        );
+      }
+      const result = runPretrain({
+        ...d,
+        fromDir,
+        outDir,
+        steps: nonNegInt(f.steps, '--steps'),
+        minutes: f.minutes === undefined ? Infinity : positiveNumber(f.minutes, '--minutes'),
+        batchTokens: Math.max(1, nonNegInt(f.batchTokens, '--batch-tokens')),
+        learningRate: positiveNumber(f.lr, '--lr'),
+        warmupSteps: nonNegInt(f.warmup, '--warmup'),
+        seed: nonNegInt(f.seed, '--seed'),
+        evalEvery: nonNegInt(f.evalEvery, '--eval-every'),
+        checkpointEvery: Math.max(1, nonNegInt(f.checkpointEvery, '--checkpoint-every')),
+        clustersPerTask: Math.max(1, nonNegInt(f.clustersPerTask, '--clusters-per-task')),
+        examples: { ...d.examples, wrongRate },
+        resume: f.resume === true,
+        log: (line) => process.stdout.write(line + '\n'),
+      });
+      process.stdout.write(
+        `wrote ${outDir}: ${result.steps} steps (stopped by ${result.stoppedBy}), ` +
+          `${result.tokens} tokens in ${result.seconds.toFixed(0)}s; held-out loss ` +
+          `${JSON.stringify(result.heldOutLoss)}\n`,
+      );
+      const perTask = nonNegInt(f.probe, '--probe');
+      if (perTask > 0) {
+        const model = loadModelFolder(outDir);
+        const tok = loadTokenizer(outDir);
+        const t0 = Date.now();
+        const probe = probeModel(
+          model,
+          tok,
+          heldOutClusters(DEFAULT_SYNTH_OPTIONS),
+          { ...PROBE_DEFAULTS, perTask },
+          (done, total) => process.stderr.write(`\rprobe ${done}/${total}`),
+        );
+        process.stderr.write('\n');
+        writeFileAtomic(join(outDir, 'probe.json'), JSON.stringify(probe, null, 2) + '\n');
+        process.stdout.write(
+          `held-out probe (${((Date.now() - t0) / 1000).toFixed(0)}s):\n${formatProbe(probe)}\n`,
+        );
+      }
+    });
+}

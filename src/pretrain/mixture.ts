@@ -1,0 +1,88 @@
+/**
+ * The shuffled stream of mixed examples pretraining consumes: each draw picks a role by weight,
+ * then a cluster uniformly (clusters are balanced across tasks), then builds the example. One
+ * `Rng` drives everything, so the stream is a pure function of the seed (and resumable from the
+ * RNG state). Pure and synchronous.
+ */
+import type { Rng } from '../core/rng.ts';
+import type { QaCluster } from './clusters.ts';
+import {
+  EXAMPLE_ROLES,
+  groundingExample,
+  lmExample,
+  questionerExample,
+  responderExample,
+  verifierExample,
+  type ExampleOptions,
+  type ExampleRole,
+  type TextExample,
+} from './examples.ts';
+
+/** Relative weight of each role in the stream (need not sum to 1). */
+export type RoleWeights = Readonly<Record<ExampleRole, number>>;
+
+/**
+ * The default mix, in examples. Responder prompts hold every document of a cluster, so one costs
+ * about four questioner prompts of compute; the weights keep the compute per role comparable.
+ */
+export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
+  lm: 0.15,
+  questioner: 0.3,
+  responder: 0.17,
+  grounding: 0.08,
+  verifier: 0.3,
+};
+
+/** Share of questioner examples that show history examples. */
+const HISTORY_SHARE = 0.35;
+
+/**
+ * Pick a role by weight.
+ * @throws RangeError when no weight is positive.
+ */
+export function drawRole(weights: RoleWeights, rng: Rng): ExampleRole {
+  const total = EXAMPLE_ROLES.reduce((s, r) => s + Math.max(0, weights[r]), 0);
+  if (!(total > 0)) throw new RangeError('role weights must have at least one positive entry');
+  let u = rng.next() * total;
+  for (const r of EXAMPLE_ROLES) {
+    u -= Math.max(0, weights[r]);
+    if (u < 0 && weights[r] > 0) return r;
+  }
+  // Rounding at the very top of the range: the last role with a positive weight.
+  return [...EXAMPLE_ROLES].reverse().find((r) => weights[r] > 0) as ExampleRole;
+}
+
+/** Build one example of `role` from `cluster`. */
+export function buildExample(
+  role: ExampleRole,
+  cluster: QaCluster,
+  rng: Rng,
+  opts: ExampleOptions,
+): TextExample {
+  switch (role) {
+    case 'lm':
+      return lmExample(cluster, rng);
+    case 'questioner':
+      return questionerExample(cluster, rng, rng.next() < HISTORY_SHARE, opts);
+    case 'responder':
+      return responderExample(cluster, rng, opts);
+    case 'grounding':
+      return groundingExample(cluster, rng);
+    case 'verifier':
+      return verifierExample(cluster, rng);
+  }
+}
+
+/**
+ * Draw the next example of the stream.
+ * @throws RangeError on an empty cluster list.
+ */
+export function drawExample(
+  clusters: readonly QaCluster[],
+  weights: RoleWeights,
+  rng: Rng,
+  opts: ExampleOptions,
+): TextExample {
+  const role = drawRole(weights, rng);
+  return buildExample(role, rng.choice(clusters), rng, opts);
+}

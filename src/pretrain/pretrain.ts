@@ -1,0 +1,359 @@
+/**
+ * `spell pretrain`: supervised warm-start training of an embedded model on the mixed example
+ * stream (mixture.ts) with AdamW, in the calling thread (the in-thread `Qwen3Model` avoids the
+ * worker round-trips a tight loop does not need).
+ *
+ * One optimizer step = examples drawn until their sequence tokens reach `batchTokens`; the loss is
+ * the token mean of the cross-entropy over all answer tokens of the step. It stops at `steps` or
+ * after `minutes` of wall time (whichever comes first), checkpoints atomically every
+ * `checkpointEvery` steps into `<out>/checkpoint/` (weights, Adam moments, step, stream RNG) and
+ * finally writes `<out>` as a model folder (config.json, model.safetensors, tokenizer files) plus
+ * `pretrain.json` (options and final numbers). Progress goes to `log`, one line per step, and to
+ * `<out>/metrics.jsonl`. For the same options and seed the weights are the same, unless the time
+ * cap cut the run short.
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.ts';
+import { ConfigurationError } from '../core/errors.ts';
+import { Rng, type RngState } from '../core/rng.ts';
+import { DEFAULT_SYNTH_OPTIONS } from '../data/synth/default.ts';
+import type { AdamParams } from '../engine/types.ts';
+import { copyTokenizerFiles } from '../model/model-folder.ts';
+import {
+  loadCheckpoint,
+  loadModelFolder,
+  saveCheckpoint,
+  writeModelFolder,
+  type Qwen3Model,
+} from '../model/index.ts';
+import { loadTokenizer, type HfTokenizer } from '../text/index.ts';
+import { heldOutClusters, trainingClusters, type QaCluster } from './clusters.ts';
+import { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
+import { EXAMPLE_ROLES, type ExampleOptions, type ExampleRole } from './examples.ts';
+import { buildExample, DEFAULT_ROLE_WEIGHTS, drawExample, type RoleWeights } from './mixture.ts';
+import { learningRateAt } from './schedule.ts';
+
+export interface PretrainOptions {
+  /** Model folder to start from (weights + tokenizer). */
+  readonly fromDir: string;
+  /** Output model folder (also holds checkpoint/, metrics.jsonl, pretrain.json). */
+  readonly outDir: string;
+  /** Optimizer steps (0: write the starting model unchanged). */
+  readonly steps: number;
+  /** Wall-time cap in minutes (Infinity: none). */
+  readonly minutes: number;
+  /** Sequence tokens (prompt + answer) per optimizer step. */
+  readonly batchTokens: number;
+  readonly learningRate: number;
+  readonly warmupSteps: number;
+  /** Final learning rate as a fraction of the peak (cosine decay). */
+  readonly lrFloorRatio: number;
+  readonly seed: number;
+  /** Held-out loss per role every K steps and at the end (0: only at the end). */
+  readonly evalEvery: number;
+  readonly checkpointEvery: number;
+  /**
+   * Pause after this many steps of the run (counting resumed ones) without changing the schedule,
+   * so a later `resume` continues exactly as an uninterrupted run (absent: no pause).
+   */
+  readonly stopAfter?: number;
+  /** Continue from `<out>/checkpoint/` when it exists. */
+  readonly resume: boolean;
+  /** Training clusters per task from the generator's training streams. */
+  readonly clustersPerTask: number;
+  readonly weights: RoleWeights;
+  readonly examples: Omit<ExampleOptions, 'countTokens'>;
+  readonly enableThinking: boolean;
+  /** Language-modelling texts are cut to this many tokens. */
+  readonly maxLmTokens: number;
+  /** Held-out examples per role and task for the loss measurement. */
+  readonly heldOutPerRoleTask: number;
+  /** Progress output (one line per step). */
+  readonly log: (line: string) => void;
+}
+
+/** Defaults of everything but the folders and the log (the CLI shows them). */
+export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'fromDir' | 'outDir' | 'log'> = {
+  steps: 380,
+  minutes: Infinity,
+  batchTokens: 2048,
+  learningRate: 2e-3,
+  warmupSteps: 10,
+  lrFloorRatio: 0.1,
+  seed: 1,
+  evalEvery: 0,
+  checkpointEvery: 25,
+  resume: false,
+  clustersPerTask: 300,
+  weights: DEFAULT_ROLE_WEIGHTS,
+  examples: { maxTargetTokens: 90, questionerDocs: 2, wrongRate: 0.2 },
+  enableThinking: false,
+  maxLmTokens: 384,
+  heldOutPerRoleTask: 1,
+};
+
+/** What a finished run reports. */
+export interface PretrainResult {
+  readonly steps: number;
+  readonly stoppedBy: 'steps' | 'minutes' | 'stop-after';
+  readonly seconds: number;
+  readonly tokens: number;
+  /** Mean training loss per role over the last 10 steps. */
+  readonly trainLoss: Partial<Record<ExampleRole, number>>;
+  readonly heldOutLoss: Partial<Record<ExampleRole, number>>;
+}
+
+interface StreamState {
+  readonly step: number;
+  readonly rng: RngState;
+  readonly tokens: number;
+}
+
+const ADAM: Omit<AdamParams, 'learningRate'> = {
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  weightDecay: 0.01,
+  gradClipNorm: 1.0,
+};
+
+function validate(o: PretrainOptions): void {
+  const bad = (flag: string, v: number, want: string): never => {
+    throw new ConfigurationError(`pretrain ${flag} = ${v} is invalid: expected ${want}`);
+  };
+  if (!Number.isInteger(o.steps) || o.steps < 0) bad('steps', o.steps, 'an integer ≥ 0');
+  if (!(o.minutes > 0)) bad('minutes', o.minutes, 'a number > 0');
+  if (!Number.isInteger(o.batchTokens) || o.batchTokens < 1)
+    bad('batchTokens', o.batchTokens, 'a positive integer');
+  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate))
+    bad('learningRate', o.learningRate, 'a finite number > 0');
+  if (!Number.isInteger(o.evalEvery) || o.evalEvery < 0)
+    bad('evalEvery', o.evalEvery, 'an integer ≥ 0');
+  if (!Number.isInteger(o.checkpointEvery) || o.checkpointEvery < 1)
+    bad('checkpointEvery', o.checkpointEvery, 'a positive integer');
+  const w = o.examples.wrongRate;
+  if (!(w >= 0 && w <= 1)) bad('wrongRate', w, 'a number in [0, 1]');
+}
+
+/** Negative log-likelihood summed over the trained positions of one example, and their count. */
+function exampleNll(ex: EncodedExample, logprobs: readonly number[]): [number, number] {
+  const first = Math.max(1, ex.promptTokens);
+  let nll = 0;
+  for (let t = first - 1; t < logprobs.length; t++) nll -= logprobs[t];
+  return [nll, trainedTokens(ex)];
+}
+
+/** Per-role token-mean loss accumulator. */
+class RoleLoss {
+  private readonly sum = new Map<ExampleRole, number>();
+  private readonly count = new Map<ExampleRole, number>();
+  add(role: ExampleRole, nll: number, tokens: number): void {
+    this.sum.set(role, (this.sum.get(role) ?? 0) + nll);
+    this.count.set(role, (this.count.get(role) ?? 0) + tokens);
+  }
+  means(): Partial<Record<ExampleRole, number>> {
+    const out: Partial<Record<ExampleRole, number>> = {};
+    for (const r of EXAMPLE_ROLES) {
+      const n = this.count.get(r) ?? 0;
+      if (n > 0) out[r] = (this.sum.get(r) ?? 0) / n;
+    }
+    return out;
+  }
+}
+
+function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
+  const short: Record<ExampleRole, string> = {
+    lm: 'lm',
+    questioner: 'q',
+    responder: 'r',
+    grounding: 'g',
+    verifier: 'v',
+  };
+  return EXAMPLE_ROLES.filter((r) => l[r] !== undefined)
+    .map((r) => `${short[r]} ${(l[r] as number).toFixed(3)}`)
+    .join(' ');
+}
+
+/** A fixed set of held-out examples (evaluation clusters; measurement only). */
+export function heldOutExamples(
+  tok: HfTokenizer,
+  o: Pick<
+    PretrainOptions,
+    'seed' | 'heldOutPerRoleTask' | 'examples' | 'enableThinking' | 'maxLmTokens'
+  >,
+  clusters: readonly QaCluster[] = heldOutClusters(DEFAULT_SYNTH_OPTIONS),
+): EncodedExample[] {
+  const rng = Rng.derive(o.seed, 'pretrain:held-out');
+  const opts: ExampleOptions = {
+    ...o.examples,
+    countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
+  };
+  const out: EncodedExample[] = [];
+  for (const task of ['docmath', 'qa', 'mc'] as const) {
+    const pool = clusters.filter((c) => c.task === task);
+    for (const role of EXAMPLE_ROLES) {
+      for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
+        const ex = buildExample(role, rng.choice(pool), rng, opts);
+        out.push(encodeExample(tok, ex, o));
+      }
+    }
+  }
+  return out;
+}
+
+/** Held-out token-mean loss per role (forward only). */
+export function heldOutLoss(
+  model: Qwen3Model,
+  examples: readonly EncodedExample[],
+): Partial<Record<ExampleRole, number>> {
+  const acc = new RoleLoss();
+  for (const ex of examples) {
+    const res = model.forward([toDatum(ex, 1)], 'cross_entropy');
+    const [nll, n] = exampleNll(ex, res.logprobs[0]);
+    acc.add(ex.role, nll, n);
+  }
+  return acc.means();
+}
+
+/**
+ * Run pretraining as configured and write the output model folder.
+ * @throws ConfigurationError on invalid options; CheckpointError on unreadable model folders.
+ */
+export function runPretrain(o: PretrainOptions): PretrainResult {
+  validate(o);
+  const started = Date.now();
+  const model = loadModelFolder(o.fromDir);
+  const tok = loadTokenizer(o.fromDir);
+  const maxPositions = model.config.maxPositions;
+  mkdirSync(o.outDir, { recursive: true });
+  const ckptDir = join(o.outDir, 'checkpoint');
+  const metricsFile = join(o.outDir, 'metrics.jsonl');
+
+  let rng = Rng.derive(o.seed, 'pretrain:stream');
+  let step = 0;
+  let tokens = 0;
+  if (o.resume && existsSync(join(ckptDir, 'state.json'))) {
+    const adapter = loadCheckpoint(ckptDir, model) as { pretrain?: StreamState };
+    if (adapter.pretrain === undefined) {
+      throw new ConfigurationError(`${ckptDir} is not a pretrain checkpoint (no pretrain state)`);
+    }
+    step = adapter.pretrain.step;
+    tokens = adapter.pretrain.tokens;
+    rng = Rng.fromState(adapter.pretrain.rng);
+    o.log(`resumed from ${ckptDir} at step ${step}`);
+  } else if (existsSync(metricsFile)) {
+    rmSync(metricsFile);
+  }
+
+  const clusters = trainingClusters(DEFAULT_SYNTH_OPTIONS, o.clustersPerTask);
+  const exOpts: ExampleOptions = {
+    ...o.examples,
+    countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
+  };
+  const heldOut = heldOutExamples(tok, o);
+  const schedule = {
+    peak: o.learningRate,
+    warmupSteps: o.warmupSteps,
+    totalSteps: o.steps,
+    floorRatio: o.lrFloorRatio,
+  };
+  const checkpoint = (): void => {
+    const state: StreamState = { step, rng: rng.state(), tokens };
+    saveCheckpoint(ckptDir, model, { pretrain: state }, o.fromDir);
+  };
+
+  const recent: RoleLoss[] = [];
+  let stoppedBy: PretrainResult['stoppedBy'] = 'steps';
+  let heldOutNow: Partial<Record<ExampleRole, number>> = {};
+  while (step < o.steps) {
+    if (o.stopAfter !== undefined && step >= o.stopAfter) {
+      stoppedBy = 'stop-after';
+      break;
+    }
+    if ((Date.now() - started) / 60_000 >= o.minutes) {
+      stoppedBy = 'minutes';
+      break;
+    }
+    const t0 = Date.now();
+    const batch: EncodedExample[] = [];
+    let seqTokens = 0;
+    while (seqTokens < o.batchTokens) {
+      const ex = encodeExample(tok, drawExample(clusters, o.weights, rng, exOpts), o);
+      // Longer than the model's context: cannot be trained on; drawn again (deterministic).
+      if (ex.ids.length > maxPositions || trainedTokens(ex) <= 0) continue;
+      batch.push(ex);
+      seqTokens += ex.ids.length;
+    }
+    const trained = batch.reduce((s, ex) => s + trainedTokens(ex), 0);
+    const losses = new RoleLoss();
+    for (const ex of batch) {
+      const res = model.forwardBackward([toDatum(ex, 1 / trained)], 'cross_entropy');
+      const [nll, n] = exampleNll(ex, res.logprobs[0]);
+      losses.add(ex.role, nll, n);
+    }
+    step++;
+    tokens += seqTokens;
+    const lr = learningRateAt(schedule, step);
+    const opt = model.optimStep({ ...ADAM, learningRate: lr });
+    recent.push(losses);
+    if (recent.length > 10) recent.shift();
+    const seconds = (Date.now() - t0) / 1000;
+    const evaluated = (o.evalEvery > 0 && step % o.evalEvery === 0) || step === o.steps;
+    if (evaluated) heldOutNow = heldOutLoss(model, heldOut);
+    const means = losses.means();
+    appendFileSync(
+      metricsFile,
+      JSON.stringify({
+        step,
+        lr,
+        grad_norm: opt.grad_norm,
+        tokens: seqTokens,
+        trained_tokens: trained,
+        seconds,
+        loss: means,
+        ...(evaluated ? { held_out: heldOutNow } : {}),
+      }) + '\n',
+    );
+    const elapsed = (Date.now() - started) / 1000;
+    o.log(
+      `step ${step}/${o.steps} lr ${lr.toExponential(1)} loss ${formatLosses(means)} | ` +
+        `${seqTokens} tok ${seconds.toFixed(1)}s (${(seqTokens / seconds).toFixed(0)} tok/s) ` +
+        `elapsed ${elapsed.toFixed(0)}s` +
+        (evaluated ? ` | held-out ${formatLosses(heldOutNow)}` : ''),
+    );
+    if (step % o.checkpointEvery === 0) checkpoint();
+  }
+  if (step > 0 && step % o.checkpointEvery !== 0) checkpoint();
+  if (Object.keys(heldOutNow).length === 0) heldOutNow = heldOutLoss(model, heldOut);
+
+  writeModelFolder(o.outDir, model.config, model.table, model.params);
+  copyTokenizerFiles(o.fromDir, o.outDir);
+  const trainLoss = new RoleLoss();
+  const sums = recent.map((r) => r.means());
+  for (const r of EXAMPLE_ROLES) {
+    const vals = sums.map((s) => s[r]).filter((v): v is number => v !== undefined);
+    if (vals.length > 0)
+      trainLoss.add(
+        r,
+        vals.reduce((a, b) => a + b, 0),
+        vals.length,
+      );
+  }
+  const result: PretrainResult = {
+    steps: step,
+    stoppedBy,
+    seconds: (Date.now() - started) / 1000,
+    tokens,
+    trainLoss: trainLoss.means(),
+    heldOutLoss: heldOutNow,
+  };
+  const { log: _log, ...recorded } = o;
+  void _log;
+  writeFileAtomic(
+    join(o.outDir, 'pretrain.json'),
+    JSON.stringify({ options: { ...recorded, minutes: String(o.minutes) }, result }, null, 2) +
+      '\n',
+  );
+  return result;
+}

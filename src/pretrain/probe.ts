@@ -1,0 +1,188 @@
+/**
+ * Measures how well a model plays the three roles on HELD-OUT prompts (evaluation clusters the
+ * model never trained on), by sampling exactly as the local preset does (chat template, no
+ * thinking, temperature 1, at most 96 answer tokens):
+ * - questioner: the real prompt over k random documents → `parseQuestioner` outcome per task;
+ * - responder: the real prompt with all documents and the held-out question → whether the rule
+ *   check could extract an answer (format) and whether it scores 1 (accuracy), per task;
+ * - verifier: the real prompt on a right or wrong extracted answer → whether the vote parses,
+ *   and whether it agrees with the rule check.
+ * In-thread sampling with `Qwen3Model.sample`; deterministic for a seed.
+ */
+import { Rng } from '../core/rng.ts';
+import type { Qwen3Model } from '../model/index.ts';
+import {
+  joinDocuments,
+  MC_LETTERS,
+  parseQuestioner,
+  parseVote,
+  questionerPrompt,
+  responderPrompt,
+  ruleScore,
+} from '../spell/index.ts';
+import type { Task } from '../spell/task.ts';
+import { renderChat } from '../text/chat.ts';
+import type { HfTokenizer } from '../text/tokenizer.ts';
+import type { QaCluster } from './clusters.ts';
+import { responderQuestionOf, verifierExample } from './examples.ts';
+
+export interface ProbeOptions {
+  /** Held-out prompts per task and role. */
+  readonly perTask: number;
+  readonly seed: number;
+  readonly maxTokens: number;
+  readonly temperature: number;
+  /** Questioner documents (the local preset's k). */
+  readonly questionerDocs: number;
+  readonly enableThinking: boolean;
+}
+
+export const PROBE_DEFAULTS: ProbeOptions = {
+  perTask: 6,
+  seed: 7,
+  maxTokens: 96,
+  temperature: 1,
+  questionerDocs: 2,
+  enableThinking: false,
+};
+
+/** Rates per task, each in [0, 1] over `n` prompts. */
+export interface TaskProbe {
+  readonly n: number;
+  readonly questionerOk: number;
+  readonly responderFormat: number;
+  readonly responderAccuracy: number;
+  readonly verifierValid: number;
+  readonly verifierAgrees: number;
+}
+
+export interface ProbeResult {
+  readonly byTask: Record<Task, TaskProbe>;
+  /** A few generated texts per role, for reading. */
+  readonly samples: { readonly role: string; readonly task: Task; readonly text: string }[];
+}
+
+function generate(
+  model: Qwen3Model,
+  tok: HfTokenizer,
+  prompt: string,
+  seed: number,
+  o: ProbeOptions,
+): string {
+  const ids = renderChat(tok, [{ role: 'user', content: prompt }], {
+    addGenerationPrompt: true,
+    enableThinking: o.enableThinking,
+  }).ids;
+  const stops = ['<|im_end|>', '<|endoftext|>']
+    .map((t) => tok.tokenToId(t))
+    .filter((t): t is number => t !== undefined);
+  const res = model.sample({
+    prompt: ids,
+    numSamples: 1,
+    params: {
+      maxTokens: o.maxTokens,
+      temperature: o.temperature,
+      topP: 1,
+      topK: -1,
+      stopTokenIds: stops,
+      seed,
+    },
+  });
+  return tok.decode(res.sequences[0].tokens, { skipSpecialTokens: true });
+}
+
+/** Sample every role on held-out clusters and score the outputs. */
+export function probeModel(
+  model: Qwen3Model,
+  tok: HfTokenizer,
+  heldOut: readonly QaCluster[],
+  o: ProbeOptions = PROBE_DEFAULTS,
+  onItem?: (done: number, total: number) => void,
+): ProbeResult {
+  const rng = Rng.derive(o.seed, 'pretrain:probe');
+  const countTokens = (t: string): number => tok.encode(t, { addSpecialTokens: false }).length;
+  const tasks: readonly Task[] = ['docmath', 'qa', 'mc'];
+  const byTask = {} as Record<Task, TaskProbe>;
+  const samples: ProbeResult['samples'] = [];
+  const total = tasks.length * o.perTask;
+  let done = 0;
+  for (const task of tasks) {
+    const pool = heldOut.filter((c) => c.task === task).slice(0, o.perTask);
+    let qOk = 0;
+    let rFormat = 0;
+    let rAcc = 0;
+    let vValid = 0;
+    let vAgree = 0;
+    for (const c of pool) {
+      // Questioner: k random documents, as a first visit of the self-play loop draws them.
+      const k = Math.min(o.questionerDocs, c.documents.length);
+      const docs = joinDocuments(c.documents, rng.sample([...c.documents.keys()], k));
+      const letter = rng.choice(MC_LETTERS);
+      const qPrompt =
+        task === 'mc'
+          ? questionerPrompt({ task, documents: docs, targetLetter: letter })
+          : questionerPrompt({ task, documents: docs });
+      const qText = generate(model, tok, qPrompt, rng.int(2 ** 31), o);
+      const parsed = parseQuestioner(task, qText, {
+        countTokens,
+        maxAnswerTokens: 40,
+        ...(task === 'mc' ? { targetLetter: letter } : {}),
+      });
+      if (parsed.kind === 'ok') qOk++;
+      // Responder: all documents and the held-out question.
+      const q = c.questions[0];
+      const rText = generate(
+        model,
+        tok,
+        responderPrompt({
+          task,
+          documents: c.documents.join('\n'),
+          question: responderQuestionOf(task, q),
+        }),
+        rng.int(2 ** 31),
+        o,
+      );
+      const rule = ruleScore(task, rText, q.answer);
+      if (rule.pred !== null) rFormat++;
+      rAcc += rule.score;
+      // Verifier: a right or wrong extracted answer (built like the training examples).
+      const vEx = verifierExample(c, rng);
+      const vText = generate(model, tok, vEx.prompt ?? '', rng.int(2 ** 31), o);
+      const vote = parseVote(vText);
+      if (vote !== -1) vValid++;
+      if (vote === (vEx.correct === true ? 1 : 0)) vAgree++;
+      if (samples.length < 3 * tasks.length && pool.indexOf(c) === 0) {
+        samples.push({ role: 'questioner', task, text: qText });
+        samples.push({ role: 'responder', task, text: rText });
+        samples.push({ role: 'verifier', task, text: vText });
+      }
+      onItem?.(++done, total);
+    }
+    const n = Math.max(1, pool.length);
+    byTask[task] = {
+      n: pool.length,
+      questionerOk: qOk / n,
+      responderFormat: rFormat / n,
+      responderAccuracy: rAcc / n,
+      verifierValid: vValid / n,
+      verifierAgrees: vAgree / n,
+    };
+  }
+  return { byTask, samples };
+}
+
+/** The probe as a small markdown table. */
+export function formatProbe(r: ProbeResult): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+  const lines = [
+    '| task | n | questioner parse ok | responder format | responder accuracy | verifier valid | verifier agrees |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const [task, t] of Object.entries(r.byTask)) {
+    lines.push(
+      `| ${task} | ${t.n} | ${pct(t.questionerOk)} | ${pct(t.responderFormat)} | ` +
+        `${pct(t.responderAccuracy)} | ${pct(t.verifierValid)} | ${pct(t.verifierAgrees)} |`,
+    );
+  }
+  return lines.join('\n');
+}
