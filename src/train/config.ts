@@ -19,6 +19,8 @@ export const TrainConfigSchema = z
     seed: z.number().int().default(42),
     /** Training steps (policy updates) to run in total, counting steps already done when resuming. */
     steps: positiveInt.default(20),
+    /** Wall-clock budget of this invocation in minutes (0 = none): stop after the step that crosses it, with a checkpoint. */
+    maxMinutes: z.number().min(0).default(0),
     /** Write engine + controller state every K steps (and always at the last step). */
     checkpointEvery: positiveInt.default(10),
     /**
@@ -173,7 +175,10 @@ export const PRESETS: Readonly<Record<'paper' | 'local', ConfigTree>> = {
     steps: 70,
     algorithm: { worldSize: 8 },
   },
-  // The embedded engine on 2 CPU cores: about a minute per step with the bundled tiny model.
+  // The embedded engine on 2 CPU cores: well under a minute per step with the bundled model.
+  // 4 verifier votes so the 0.51–0.99 agreement band is reachable (with 2 votes agreement is
+  // 0, 0.5 or 1 and the verifier would never be trained); update ratio 0.5 gives
+  // int(2 groups × 4 × 0.5 / 4) = 1 verifier group per update.
   local: {
     steps: 20,
     checkpointEvery: 5,
@@ -182,14 +187,12 @@ export const PRESETS: Readonly<Record<'paper' | 'local', ConfigTree>> = {
       genBatchSize: 6,
       responderGroups: 2,
       groupSize: 4,
-      verifierVotes: 2,
+      verifierVotes: 4,
       maxGenBatches: 2,
       maxPromptTokens: 2048,
       maxResponseTokens: 96,
-      temperature: 1.0,
-      topP: 1.0,
     },
-    algorithm: { verifier: { updateRatio: 0.25 } },
+    algorithm: { verifier: { updateRatio: 0.5 } },
     optim: { learningRate: 1e-4, beta2: 0.99 },
   },
 };

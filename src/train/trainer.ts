@@ -159,7 +159,11 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
   const startStep = state?.step ?? 0;
   events?.onStart?.({ startStep, endStep: cfg.steps, clusters: sizes });
   let step = startStep;
-  while (step < cfg.steps && !opts.signal?.aborted) {
+  const started = performance.now();
+  const overBudget = (): boolean =>
+    cfg.maxMinutes > 0 && performance.now() - started >= cfg.maxMinutes * 60_000;
+  let budgetHit = false;
+  while (step < cfg.steps && !opts.signal?.aborted && !budgetHit) {
     const current = step + 1;
     const nextSeed = (): number => {
       const seed = seedCounter;
@@ -202,7 +206,10 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
     }
     runDir.writeRollouts(current, outcome.rollouts);
     step = current;
-    const isLast = step >= cfg.steps || opts.signal?.aborted === true;
+    budgetHit = overBudget();
+    if (budgetHit)
+      events?.onInfo?.(`time budget of ${cfg.maxMinutes} min reached after step ${step}`);
+    const isLast = step >= cfg.steps || opts.signal?.aborted === true || budgetHit;
     if (step % cfg.checkpointEvery === 0 || isLast) {
       const tc = performance.now();
       const tmp = runDir.beginCheckpoint(step);

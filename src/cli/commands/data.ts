@@ -4,6 +4,9 @@
  * - `spell data synth --seed S --out DIR`: write the synthetic corpus (train + held-out eval).
  */
 import type { Command } from 'commander';
+import { writeFileAtomic } from '../../core/atomic.ts';
+import { trainingClusters } from '../../pretrain/clusters.ts';
+import type { SynthQuestion } from '../../data/synth/text.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import {
   DEFAULT_ROUTING,
@@ -99,5 +102,48 @@ export function registerData(program: Command): void {
       process.stdout.write(
         `wrote ${opts.out}: ${manifest.train.clusters} training clusters, ${manifest.eval.questions} held-out questions (seed ${opts.seed})\n`,
       );
+    });
+  registerDataLabeled(data);
+}
+
+/**
+ * `spell data labeled`: labeled questions about the TRAINING clusters of the synthetic generator
+ * (never the held-out set), in the evaluation layout — the fixed labeled set of the static-RLVR
+ * control (`spell train mode=rlvr`).
+ */
+export function registerDataLabeled(data: Command): void {
+  data
+    .command('labeled')
+    .description('write labeled questions about the synthetic TRAINING clusters (for mode=rlvr)')
+    .requiredOption('--out <file>', 'output JSONL file')
+    .option('--seed <n>', 'generator seed', nonNegativeInt('--seed'), DEFAULT_SYNTH_OPTIONS.seed)
+    .option(
+      '--per-task <n>',
+      'clusters per task (one question each)',
+      nonNegativeInt('--per-task'),
+      100,
+    )
+    .action((opts: { out: string; seed: number; perTask: number }) => {
+      const clusters = trainingClusters(
+        { ...DEFAULT_SYNTH_OPTIONS, seed: opts.seed },
+        opts.perTask,
+      );
+      const rows = clusters.map((c, i) => {
+        const q = c.questions[i % c.questions.length] as SynthQuestion;
+        return {
+          id: `labeled-${c.id}`,
+          task: c.task,
+          kind: q.kind,
+          documents: c.documents,
+          question: q.question,
+          ...(q.options === undefined
+            ? {}
+            : { options: { A: q.options[0], B: q.options[1], C: q.options[2], D: q.options[3] } }),
+          answer: q.answer,
+          evidence: q.evidence,
+        };
+      });
+      writeFileAtomic(opts.out, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      process.stdout.write(`wrote ${opts.out}: ${rows.length} labeled training questions\n`);
     });
 }
