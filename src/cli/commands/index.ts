@@ -11,6 +11,7 @@ import { registerModel } from './model.ts';
 import { registerReport } from './report.ts';
 import { registerGenerate } from './generate.ts';
 import { registerPretrain } from './pretrain.ts';
+import { registerExperiment } from './experiment.ts';
 
 export function registerCommands(program: Command): void {
   // Subcommands are added here as they land (score, train, serve, eval, data, bench, ...).
@@ -25,4 +26,5 @@ export function registerCommands(program: Command): void {
   registerEval(program);
   registerGenerate(program);
   registerPretrain(program);
+  registerExperiment(program);
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPELL in miniature (issue 8): does label-free self-play improve the bundled model on held-out
+# questions, and how does it compare with static RLVR on labeled questions at the same budget?
+#
+#   1. baseline: `spell eval --suite synthetic` on assets/model (held-out seeds, programmatic answers)
+#   2. SPELL:    `spell train` (preset local) for MINUTES, then the same evaluation of its last checkpoint
+#   3. control:  `spell train mode=rlvr` on labeled TRAINING questions for MINUTES, then the same evaluation
+#   4. table:    OUT/results.md (+ results.json)
+#
+# Usage: MINUTES=30 LIMIT=60 N=4 OUT=runs/miniature bash scripts/miniature.sh
+# (STAGES="baseline spell rlvr table" selects stages, e.g. to re-run one arm.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MINUTES=${MINUTES:-30}
+LIMIT=${LIMIT:-60}
+N=${N:-4}
+OUT=${OUT:-runs/miniature}
+SEED=${SEED:-42}
+STAGES=${STAGES:-baseline spell rlvr table}
+SPELL=(node bin/spell.js)
+mkdir -p "$OUT"
+has() { [[ " $STAGES " == *" $1 "* ]]; }
+
+evaluate() { # evaluate NAME MODEL_DIR
+  local name=$1 model=$2 log="$OUT/serve-$1.log"
+  "${SPELL[@]}" serve "$model" --port 0 >"$log" 2>&1 &
+  local pid=$!
+  local url="" served="" i
+  for i in $(seq 1 600); do
+    if grep -q "listening on" "$log"; then break; fi
+    sleep 0.1
+  done
+  url=$(sed -n 's/^listening on \(\S*\) (model \(.*\))$/\1/p' "$log")
+  served=$(sed -n 's/^listening on \(\S*\) (model \(.*\))$/\2/p' "$log")
+  if [ -z "$url" ]; then echo "spell serve did not start for $name" >&2; kill "$pid"; exit 2; fi
+  "${SPELL[@]}" eval --endpoint "$url/v1" --model "$served" --suite synthetic --limit "$LIMIT" \
+    --n "$N" --max-tokens 96 --max-input-len 2048 --tokenizer "$model" --seed "$SEED" \
+    --out "$OUT/eval-$name" --no-progress >"$OUT/eval-$name.log" 2>&1 || { kill "$pid"; exit 2; }
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+}
+
+last_checkpoint() { # last_checkpoint RUN_DIR -> engine checkpoint folder (a model folder)
+  echo "$1/checkpoints/engine/$(tr -d '\n' <"$1/checkpoints/latest")"
+}
+
+if has baseline; then
+  echo "[1/4] baseline evaluation"
+  evaluate baseline assets/model
+fi
+
+if has spell; then
+  echo "[2/4] SPELL self-play for $MINUTES min"
+  rm -rf "$OUT/spell"
+  "${SPELL[@]}" train --run-dir "$OUT/spell" --steps 100000 --seed "$SEED" --no-progress \
+    "maxMinutes=$MINUTES" checkpointEvery=5 >"$OUT/spell.log" 2>&1
+  evaluate spell "$(last_checkpoint "$OUT/spell")"
+fi
+
+if has rlvr; then
+  echo "[3/4] static-RLVR control for $MINUTES min"
+  "${SPELL[@]}" data labeled --out "$OUT/labeled.jsonl" --per-task 100 >/dev/null
+  rm -rf "$OUT/rlvr"
+  "${SPELL[@]}" train --run-dir "$OUT/rlvr" --steps 100000 --seed "$SEED" --no-progress \
+    mode=rlvr "data.labeledPaths=[\"$OUT/labeled.jsonl\"]" "maxMinutes=$MINUTES" checkpointEvery=5 \
+    >"$OUT/rlvr.log" 2>&1
+  evaluate rlvr "$(last_checkpoint "$OUT/rlvr")"
+fi
+
+if has table; then
+  echo "[4/4] table"
+  "${SPELL[@]}" experiment table --out "$OUT" baseline spell rlvr >/dev/null
+  "${SPELL[@]}" report "$OUT/spell" >/dev/null
+  "${SPELL[@]}" report "$OUT/rlvr" >/dev/null
+  cat "$OUT/results.md"
+fi

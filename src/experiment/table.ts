@@ -1,0 +1,93 @@
+/**
+ * The miniature experiment's results table: reads `eval-<arm>/summary.json` (from `spell eval`)
+ * and the arms' training metrics, and writes `results.md` + `results.json` — accuracy per task
+ * (avg@n), pass@k, and the training steps each arm got.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/atomic.ts';
+
+interface TaskRow {
+  readonly task: string;
+  readonly avg: number;
+  readonly passAtK: readonly number[];
+  readonly complete: number;
+}
+
+interface ArmResult {
+  readonly arm: string;
+  readonly n: number;
+  readonly tasks: readonly TaskRow[];
+  readonly taskMean: number;
+  readonly steps: number | null;
+}
+
+function readArm(outDir: string, arm: string): ArmResult {
+  const file = join(outDir, `eval-${arm}`, 'summary.json');
+  if (!existsSync(file))
+    throw new DataError(`${file} is missing: run spell eval for arm "${arm}" first`, { file });
+  const s = JSON.parse(readFileSync(file, 'utf8')) as {
+    n?: unknown;
+    result?: { tasks?: unknown; taskMean?: unknown };
+  };
+  const tasks = s.result?.tasks;
+  if (!Array.isArray(tasks) || typeof s.n !== 'number' || typeof s.result?.taskMean !== 'number') {
+    throw new DataError(
+      `${file} is not a spell eval summary (expected n, result.tasks, result.taskMean)`,
+      { file },
+    );
+  }
+  const metrics = join(outDir, arm, 'metrics.jsonl');
+  const steps = existsSync(metrics)
+    ? readFileSync(metrics, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '').length
+    : null;
+  return {
+    arm,
+    n: s.n,
+    tasks: (tasks as TaskRow[]).map((t) => ({
+      task: t.task,
+      avg: t.avg,
+      passAtK: t.passAtK,
+      complete: t.complete,
+    })),
+    taskMean: s.result.taskMean,
+    steps,
+  };
+}
+
+const pct = (x: number | undefined): string => (x === undefined ? '-' : (100 * x).toFixed(1));
+
+/** Write results.md and results.json for the given arms; returns the markdown. */
+export function writeExperimentTable(outDir: string, arms: readonly string[]): string {
+  const results = arms.map((a) => readArm(outDir, a));
+  const tasks = [...new Set(results.flatMap((r) => r.tasks.map((t) => t.task)))];
+  const n = Math.max(...results.map((r) => r.n));
+  const head = [
+    'arm',
+    'training steps',
+    ...tasks.map((t) => `${t} avg@${n}`),
+    'mean avg',
+    `mean pass@${n}`,
+  ];
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...results.map((r) => {
+      const byTask = new Map(r.tasks.map((t) => [t.task, t]));
+      const passN =
+        r.tasks.length === 0
+          ? undefined
+          : r.tasks.reduce((s, t) => s + (t.passAtK[t.passAtK.length - 1] ?? 0), 0) /
+            r.tasks.length;
+      return `| ${[r.arm, r.steps ?? '-', ...tasks.map((t) => pct(byTask.get(t)?.avg)), pct(r.taskMean), pct(passN)].join(' | ')} |`;
+    }),
+  ];
+  const questions = results[0]?.tasks.map((t) => `${t.task} ${t.complete}`).join(', ') ?? '';
+  const md = `# SPELL in miniature\n\nHeld-out synthetic questions (${questions}; ${n} samples each), percent.\n\n${lines.join('\n')}\n`;
+  writeFileAtomic(join(outDir, 'results.md'), md);
+  writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  return md;
+}
