@@ -129,7 +129,7 @@ export function registerDataLabeled(data: Command): void {
         opts.perTask,
       );
       const rows = clusters.map((c, i) => {
-        const q = c.questions[i % c.questions.length] as SynthQuestion;
+        const q = c.questions[i % c.questions.length];
         return {
           id: `labeled-${c.id}`,
           task: c.task,
