@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { trainingClusters } from '../../pretrain/clusters.ts';
-import type { SynthQuestion } from '../../data/synth/text.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import {
   DEFAULT_ROUTING,
