@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -314,4 +314,105 @@ describe('spell eval against spell serve', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/cannot tokenize .*pass --tokenizer/);
   }, 60_000);
+});
+
+describe('spell eval on the paper suite', () => {
+  test('runs all six benchmarks from files in their publishers’ formats against spell serve', async () => {
+    const data = join(tmp, 'paper-data');
+    const put = (rel: string, text: string): void => {
+      mkdirSync(join(data, rel, '..'), { recursive: true });
+      writeFileSync(join(data, rel), text);
+    };
+    const jsonl = (rows: readonly unknown[]): string =>
+      rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    // yale-nlp/DocMath-Eval testmini subsets (JSON arrays)
+    for (const [i, sub] of ['complong', 'compshort', 'simplong', 'simpshort'].entries()) {
+      put(
+        `docmath/${sub}_testmini.json`,
+        JSON.stringify([
+          {
+            question_id: `dm${i}`,
+            question: 'What was the revenue growth in percent?',
+            paragraphs: ['Revenue was 100 in 2021 and 110 in 2022.'],
+            ground_truth: 10,
+          },
+        ]),
+      );
+    }
+    // Tongyi-Zhiwen/frames (JSONL with wiki_items)
+    put(
+      'frames/test.jsonl',
+      jsonl([
+        {
+          Prompt: 'In which town was Ada Vale born?',
+          Answer: 'Kettle',
+          wiki_items: [{ title: 'Ada Vale', text: 'Ada Vale was born in Kettle.' }],
+        },
+      ]),
+    );
+    // THUDM/LongBench data.zip layout
+    for (const task of ['2wikimqa', 'hotpotqa', 'musique']) {
+      put(
+        `longbench/data/${task}.jsonl`,
+        jsonl([
+          {
+            input: 'Which river runs through Kettle?',
+            context: 'Kettle lies on the river Brisk.',
+            answers: ['Brisk'],
+            _id: `${task}-1`,
+          },
+        ]),
+      );
+    }
+    // THUDM/LongBench-v2 data.json
+    put(
+      'longbench-v2/data.json',
+      JSON.stringify([
+        {
+          _id: 'lb2-1',
+          domain: 'Single-Document QA',
+          sub_domain: 'x',
+          difficulty: 'easy',
+          length: 'short',
+          question: 'Which river?',
+          choice_A: 'Brisk',
+          choice_B: 'Tay',
+          choice_C: 'Ouse',
+          choice_D: 'Nile',
+          answer: 'A',
+          context: 'Kettle lies on the river Brisk.',
+        },
+      ]),
+    );
+    const out = join(tmp, 'paper-out');
+    const run = await runCli([
+      '--endpoint',
+      serve?.url ?? '',
+      '--model',
+      'model',
+      '--suite',
+      'paper',
+      '--data-dir',
+      data,
+      '--n',
+      '2',
+      '--max-tokens',
+      '4',
+      '--max-input-len',
+      '192',
+      '--out',
+      out,
+      '--no-progress',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const tasks = summaryOf(out).result.tasks;
+    expect(tasks.map((t) => t.task).sort()).toEqual(
+      ['2wikimqa', 'docmath', 'frames', 'hotpotqa', 'longbench-v2', 'musique'].sort(),
+    );
+    for (const t of tasks) {
+      expect(t.complete).toBe(t.task === 'docmath' ? 4 : 1);
+      expect(t.samples).toBe(2 * t.complete);
+    }
+    expect(lines(join(out, 'samples.jsonl'))).toHaveLength(2 * 9);
+  }, 150_000);
 });
