@@ -20,7 +20,7 @@ import { classifyResponderGroup, passRate } from '../spell/rewards.ts';
 import type { LossAggregation } from '../engine/types.ts';
 import type { TrainConfig } from './config.ts';
 import { Counters } from './counters.ts';
-import { buildDatums } from './datums.ts';
+import { runPolicyUpdate, timingBreakdown } from './update.ts';
 import { batchMetrics } from './metrics.ts';
 import type { Generation, RolePolicy } from './policy.ts';
 import type { StepOutcome } from './step.ts';
@@ -166,45 +166,25 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
   items.forEach((item, i) => (item.advantage = adv[i]));
 
   ctx.onPhase?.('update');
-  const datums = buildDatums(
+  const update = await runPolicyUpdate(
+    policy,
+    cfg,
     items.map((i) => ({
       promptIds: i.promptIds,
       tokens: i.gen.tokens,
       logprobs: i.gen.logprobs,
       advantage: i.advantage,
     })),
-    cfg.optim.lossAggregation,
     ctx.lossAggregation,
+    counters,
   );
-  const update: Record<string, number> = {};
-  const tu = performance.now();
-  if (datums.length === 0) {
-    counters.add('train/skipped_update');
-  } else {
-    const fb = await policy.engine.forwardBackward(datums, 'ppo', {
-      clipLowThreshold: 1 - cfg.optim.clipLow,
-      clipHighThreshold: 1 + cfg.optim.clipHigh,
-    });
-    update['actor/pg_loss'] = fb.loss;
-    const opt = await policy.engine.optimStep({
-      learningRate: cfg.optim.learningRate,
-      beta1: cfg.optim.beta1,
-      beta2: cfg.optim.beta2,
-      eps: cfg.optim.eps,
-      weightDecay: cfg.optim.weightDecay,
-      gradClipNorm: cfg.optim.gradClipNorm,
-    });
-    for (const [k, v] of Object.entries(opt.metrics)) update[`actor/${k}`] = v;
-    await policy.engine.refreshSampler();
-  }
-  const updateSeconds = (performance.now() - tu) / 1000;
   ctx.onPhase?.('');
 
   const metrics: Record<string, number> = {
     step,
     'train/mode_rlvr': 1,
     'train/responder_groups': plans.length,
-    'train/datums': datums.length,
+    'train/datums': update.datums,
     ...batchMetrics(
       items.map((i) => ({
         role: 'responder' as const,
@@ -216,7 +196,7 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
         clipped: i.gen.stopReason === 'length',
       })),
     ),
-    ...update,
+    ...update.metrics,
     ...counters.toMetrics(),
   };
   const all: number[] = [];
@@ -225,11 +205,7 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
     all.push(...prs);
   }
   if (all.length > 0) metrics['responder/pass_rate'] = all.reduce((a, b) => a + b, 0) / all.length;
-  metrics['timing_s/step'] = (performance.now() - t0) / 1000;
-  metrics['timing_s/engine_sample'] = policy.sampleSeconds - sampleBefore;
-  metrics['timing_s/engine_update'] = updateSeconds;
-  metrics['timing_s/controller'] =
-    metrics['timing_s/step'] - metrics['timing_s/engine_sample'] - updateSeconds;
+  Object.assign(metrics, timingBreakdown(t0, policy.sampleSeconds - sampleBefore, update.seconds));
   items.forEach((i, n) =>
     rollouts.push({
       step,

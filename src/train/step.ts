@@ -17,7 +17,8 @@ import {
 } from '../spell/advantages.ts';
 import type { LossAggregation } from '../engine/types.ts';
 import { Counters } from './counters.ts';
-import { buildDatums, type Trajectory } from './datums.ts';
+import type { Trajectory } from './datums.ts';
+import { runPolicyUpdate, timingBreakdown } from './update.ts';
 import { batchMetrics, type TrainedSample, type Role } from './metrics.ts';
 import {
   runGenBatch,
@@ -70,7 +71,6 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
   };
   const rctx: RolloutContext = { ...ctx, counters, onPhase };
   const sampleSecondsBefore = policy.sampleSeconds;
-  let updateSeconds = 0;
 
   const questioners: QuestionerSample[] = [];
   const kept: ResponderGroup[] = [];
@@ -203,31 +203,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
     logprobs: i.gen.logprobs,
     advantage: i.advantage,
   }));
-  const datums = buildDatums(trajectories, cfg.optim.lossAggregation, ctx.lossAggregation);
-  const update: Record<string, number> = {};
-  if (datums.length === 0) {
-    counters.add('train/skipped_update');
-  } else {
-    const tu = performance.now();
-    const fb = await policy.engine.forwardBackward(datums, 'ppo', {
-      clipLowThreshold: 1 - cfg.optim.clipLow,
-      clipHighThreshold: 1 + cfg.optim.clipHigh,
-    });
-    update['actor/pg_loss'] = fb.loss;
-    update['actor/ppo_kl'] = samplerLearnerKl(datums, fb.logprobs);
-    const opt = await policy.engine.optimStep({
-      learningRate: cfg.optim.learningRate,
-      beta1: cfg.optim.beta1,
-      beta2: cfg.optim.beta2,
-      eps: cfg.optim.eps,
-      weightDecay: cfg.optim.weightDecay,
-      gradClipNorm: cfg.optim.gradClipNorm,
-    });
-    for (const [k, v] of Object.entries(opt.metrics)) update[`actor/${k}`] = v;
-    update['actor/lr'] = cfg.optim.learningRate;
-    await policy.engine.refreshSampler();
-    updateSeconds = (performance.now() - tu) / 1000;
-  }
+  const update = await runPolicyUpdate(policy, cfg, trajectories, ctx.lossAggregation, counters);
   onPhase('');
 
   const trained: TrainedSample[] = items.map((i) => ({
@@ -249,19 +225,17 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
     'train/verifier_trajectories': assembled.verifier.length,
     'train/verifier_skipped': assembled.stats.verifierSkipped ? 1 : 0,
     'train/verifier_groups_available': assembled.stats.verifierGroupsAvailable,
-    'train/datums': datums.length,
+    'train/datums': update.datums,
     ...batchMetrics(trained),
-    ...update,
+    ...update.metrics,
     ...curriculumMetrics(all, questioners, counters),
     ...counters.toMetrics(),
   };
   for (const [k, v] of Object.entries(timing)) metrics[`timing_s/${k}`] = v;
-  metrics['timing_s/step'] = (performance.now() - t0) / 1000;
-  // Engine time = waiting on sampling + the update; the rest is the controller's own work.
-  metrics['timing_s/engine_sample'] = policy.sampleSeconds - sampleSecondsBefore;
-  metrics['timing_s/engine_update'] = updateSeconds;
-  metrics['timing_s/controller'] =
-    metrics['timing_s/step'] - metrics['timing_s/engine_sample'] - updateSeconds;
+  Object.assign(
+    metrics,
+    timingBreakdown(t0, policy.sampleSeconds - sampleSecondsBefore, update.seconds),
+  );
 
   const trainedUids = new Set(items.map((i) => `${i.role}:${i.uid}`));
   return {
@@ -281,27 +255,6 @@ function applyAdvantages(
     sel.map((i) => i.uid),
   );
   sel.forEach((item, i) => (item.advantage = adv[i]));
-}
-
-/** Mean (sampler − learner) logprob over trained tokens: ~0 on-policy (the reference's ppo_kl). */
-function samplerLearnerKl(
-  datums: readonly {
-    readonly logprobs?: readonly number[];
-    readonly advantages?: readonly number[];
-  }[],
-  learner: readonly (readonly number[])[],
-): number {
-  let sum = 0;
-  let n = 0;
-  datums.forEach((d, i) => {
-    const lp = learner[i] ?? [];
-    (d.advantages ?? []).forEach((a, t) => {
-      if (a === 0) return;
-      sum += (d.logprobs?.[t] ?? 0) - (lp[t] ?? 0);
-      n += 1;
-    });
-  });
-  return n > 0 ? sum / n : 0;
 }
 
 /** Pass rate, difficulty and context growth per task; verifier/rule agreement. */

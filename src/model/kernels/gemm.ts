@@ -78,12 +78,7 @@ export function gemm(
   C: Float32Array,
   accumulate: boolean,
 ): void {
-  checkArgs(M, N, K, A, B, C);
-  if (backend === 'native' && native.ok) {
-    native.addon.sgemm(transA, transB, M, N, K, A, B, C, accumulate, threads);
-  } else {
-    gemmJs(transA, transB, M, N, K, A, B, C, accumulate);
-  }
+  dispatch(transA, transB, M, N, K, A, B, C, accumulate, false);
 }
 
 /**
@@ -106,9 +101,25 @@ export function gemmRows(
   C: Float32Array,
   accumulate: boolean,
 ): void {
+  dispatch(transA, transB, M, N, K, A, B, C, accumulate, true);
+}
+
+/** Validate, then run on the active backend (the JS path is row-stable by construction). */
+function dispatch(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  accumulate: boolean,
+  rowStable: boolean,
+): void {
   checkArgs(M, N, K, A, B, C);
   if (backend === 'native' && native.ok) {
-    native.addon.sgemm(transA, transB, M, N, K, A, B, C, accumulate, threads, true);
+    native.addon.sgemm(transA, transB, M, N, K, A, B, C, accumulate, threads, rowStable);
   } else {
     gemmJs(transA, transB, M, N, K, A, B, C, accumulate);
   }
