@@ -94,3 +94,37 @@ describe('spell data', () => {
     expect(r.stderr).toContain('--clusters must be a non-negative integer, got "many"');
   });
 });
+
+describe('spell data labeled', () => {
+  test('writes labeled questions about training clusters only, in the evaluation layout', () => {
+    const out = join(dir, 'labeled.jsonl');
+    const r = spell('data', 'labeled', '--out', out, '--per-task', '3');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { task: string; documents: string[]; answer: string; options?: object },
+      );
+    expect(rows.map((x) => x.task)).toEqual([
+      'docmath',
+      'docmath',
+      'docmath',
+      'qa',
+      'qa',
+      'qa',
+      'mc',
+      'mc',
+      'mc',
+    ]);
+    for (const x of rows) expect(x.task !== 'mc' || /^[ABCD]$/.test(x.answer)).toBe(true);
+    const evalDocs = new Set(
+      readFileSync(join(root, 'assets', 'corpus', 'eval.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .flatMap((l) => (JSON.parse(l) as { documents: string[] }).documents),
+    );
+    expect(rows.flatMap((x) => x.documents).filter((d) => evalDocs.has(d))).toEqual([]);
+  });
+});

@@ -165,6 +165,27 @@ describe('spell train (embedded engine)', () => {
     ).rejects.toThrow(/labeledPaths/);
   }, 300_000);
 
+  test('maxMinutes stops the run after the step that crosses the budget, with a checkpoint', async () => {
+    const model = await tinyModelDir();
+    const run = join(tempDir('spell-budget-'), 'r');
+    const { stderr } = await spell([
+      'train',
+      '--model',
+      model,
+      '--steps',
+      '50',
+      '--run-dir',
+      run,
+      '--no-progress',
+      'maxMinutes=0.0001',
+      'checkpointEvery=100',
+      ...FAST,
+    ]);
+    expect(stderr).toMatch(/time budget of 0.0001 min reached after step 1/);
+    expect(readLines(join(run, 'metrics.jsonl')).map((m) => m.step)).toEqual([1]);
+    expect(readFileSync(join(run, 'checkpoints', 'latest'), 'utf8').trim()).toBe('step-000001');
+  }, 300_000);
+
   test('a bad config key is a clear error naming the key', async () => {
     const dir = tempDir('spell-cfg-');
     const file = join(dir, 'c.yaml');
