@@ -5,10 +5,13 @@
 #   1. baseline: `spell eval --suite synthetic` on assets/model (held-out seeds, programmatic answers)
 #   2. SPELL:    `spell train` (preset local) for MINUTES, then the same evaluation of its last checkpoint
 #   3. control:  `spell train mode=rlvr` on labeled TRAINING questions for MINUTES, then the same evaluation
-#   4. table:    OUT/results.md (+ results.json)
+#   4. table:    OUT/results.md (+ results.json) and OUT/results.html (plots: held-out accuracy over
+#                steps from MID_EVALS intermediate checkpoints per arm, pass@k, training accuracy)
 #
 # Usage: MINUTES=30 LIMIT=60 N=4 OUT=runs/miniature bash scripts/miniature.sh
-# (STAGES="baseline spell rlvr table" selects stages, e.g. to re-run one arm.)
+# (STAGES="baseline spell rlvr table" selects stages, e.g. to re-run one arm; MODEL=<folder> starts
+# every arm from another warm-start model; SPELL_ARGS / RLVR_ARGS add key=value overrides to one arm;
+# STEPS caps the steps of each arm and CHECKPOINT_EVERY sets its checkpoint spacing.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${MINUTES:-30}
@@ -16,7 +19,13 @@ LIMIT=${LIMIT:-60}
 N=${N:-4}
 OUT=${OUT:-runs/miniature}
 SEED=${SEED:-42}
+MID_EVALS=${MID_EVALS:-2}
+STEPS=${STEPS:-100000}
+CHECKPOINT_EVERY=${CHECKPOINT_EVERY:-5}
 STAGES=${STAGES:-baseline spell rlvr table}
+MODEL=${MODEL:-assets/model}
+read -r -a SPELL_EXTRA <<<"${SPELL_ARGS:-}"
+read -r -a RLVR_EXTRA <<<"${RLVR_ARGS:-}"
 SPELL=(node bin/spell.js)
 mkdir -p "$OUT"
 has() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -40,31 +49,49 @@ evaluate() { # evaluate NAME MODEL_DIR
   wait "$pid" 2>/dev/null || true
 }
 
+# evaluate_midpoints ARM RUN_DIR: MID_EVALS evenly spaced intermediate checkpoints, as
+# eval-<arm>-step-<N>, so results.html can draw held-out accuracy over training steps.
+evaluate_midpoints() {
+  local arm=$1 run=$2 steps=() i n
+  mapfile -t steps < <(ls "$run/checkpoints/engine" | sed -n 's/^step-\([0-9]*\)$/\1/p' | sort -n)
+  n=${#steps[@]}
+  for ((i = 1; i <= MID_EVALS; i++)); do
+    local idx=$((n * i / (MID_EVALS + 1)))
+    if ((n > 1 && idx < n - 1)); then
+      evaluate "$arm-step-$((10#${steps[$idx]}))" "$run/checkpoints/engine/step-${steps[$idx]}"
+    fi
+  done
+}
+
 last_checkpoint() { # last_checkpoint RUN_DIR -> engine checkpoint folder (a model folder)
   echo "$1/checkpoints/engine/$(tr -d '\n' <"$1/checkpoints/latest")"
 }
 
 if has baseline; then
   echo "[1/4] baseline evaluation"
-  evaluate baseline assets/model
+  evaluate baseline "$MODEL"
 fi
 
 if has spell; then
   echo "[2/4] SPELL self-play for $MINUTES min"
   rm -rf "$OUT/spell"
-  "${SPELL[@]}" train --run-dir "$OUT/spell" --steps 100000 --seed "$SEED" --no-progress \
-    "maxMinutes=$MINUTES" checkpointEvery=5 >"$OUT/spell.log" 2>&1
+  "${SPELL[@]}" train --run-dir "$OUT/spell" --steps "$STEPS" --seed "$SEED" --no-progress \
+    "maxMinutes=$MINUTES" "checkpointEvery=$CHECKPOINT_EVERY" "engine.model=$MODEL" ${SPELL_EXTRA[@]+"${SPELL_EXTRA[@]}"} \
+    >"$OUT/spell.log" 2>&1
   evaluate spell "$(last_checkpoint "$OUT/spell")"
+  evaluate_midpoints spell "$OUT/spell"
 fi
 
 if has rlvr; then
   echo "[3/4] static-RLVR control for $MINUTES min"
   "${SPELL[@]}" data labeled --out "$OUT/labeled.jsonl" --per-task 100 >/dev/null
   rm -rf "$OUT/rlvr"
-  "${SPELL[@]}" train --run-dir "$OUT/rlvr" --steps 100000 --seed "$SEED" --no-progress \
-    mode=rlvr "data.labeledPaths=[\"$OUT/labeled.jsonl\"]" "maxMinutes=$MINUTES" checkpointEvery=5 \
-    >"$OUT/rlvr.log" 2>&1
+  "${SPELL[@]}" train --run-dir "$OUT/rlvr" --steps "$STEPS" --seed "$SEED" --no-progress \
+    mode=rlvr "data.labeledPaths=[\"$OUT/labeled.jsonl\"]" "maxMinutes=$MINUTES" \
+    "checkpointEvery=$CHECKPOINT_EVERY" \
+    "engine.model=$MODEL" ${RLVR_EXTRA[@]+"${RLVR_EXTRA[@]}"} >"$OUT/rlvr.log" 2>&1
   evaluate rlvr "$(last_checkpoint "$OUT/rlvr")"
+  evaluate_midpoints rlvr "$OUT/rlvr"
 fi
 
 if has table; then

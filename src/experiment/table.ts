@@ -1,12 +1,13 @@
 /**
  * The miniature experiment's results table: reads `eval-<arm>/summary.json` (from `spell eval`)
  * and the arms' training metrics, and writes `results.md` + `results.json` — accuracy per task
- * (avg@n), pass@k, and the training steps each arm got.
+ * (avg@n), pass@k, and the training steps each arm got — and `results.html`, the plots (plots.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
+import { renderExperimentPlots } from './plots.ts';
 
 interface TaskRow {
   readonly task: string;
@@ -89,5 +90,6 @@ export function writeExperimentTable(outDir: string, arms: readonly string[]): s
   const md = `# SPELL in miniature\n\nHeld-out synthetic questions (${questions}; ${n} samples each), percent.\n\n${lines.join('\n')}\n`;
   writeFileAtomic(join(outDir, 'results.md'), md);
   writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileAtomic(join(outDir, 'results.html'), renderExperimentPlots(outDir, arms));
   return md;
 }

@@ -42,6 +42,7 @@ export function lineChart(
   series: readonly Series[],
   width = 460,
   height = 260,
+  xLabel = 'step',
 ): string {
   const m = { left: 52, right: 12, top: 28, bottom: 56 };
   const all = series.flatMap((s) => s.points);
@@ -86,7 +87,7 @@ export function lineChart(
     );
   }
   parts.push(
-    `<text x="${m.left + w / 2}" y="${m.top + h + 28}" text-anchor="middle" font-size="10">step</text>`,
+    `<text x="${m.left + w / 2}" y="${m.top + h + 28}" text-anchor="middle" font-size="10">${esc(xLabel)}</text>`,
   );
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];

@@ -33,6 +33,14 @@ export type QuestionerRewardType = 'gaussian' | 'reverse' | 'rzero';
 /** Verifier group selection: band only (`maj`), or band and majority == rule score (`maj_cons`). */
 export type VerifierLabelType = 'maj' | 'maj_cons';
 
+/**
+ * How the rule score and a valid verifier majority combine into the responder reward. The
+ * reference's `reward_combined_function` offers max (its default), mean, min and sum; `rule` is
+ * ours: the verifier still votes (and is trained on the votes) but does not pay the responder —
+ * for policies whose verifier is near chance, where max() pays its false YES votes.
+ */
+export type RewardCombine = 'max' | 'mean' | 'min' | 'sum' | 'rule';
+
 /** Every knob of the pure algorithm. All fields are required; start from `DEFAULT_ALGORITHM_CONFIG`. */
 export interface AlgorithmConfig {
   readonly verifier: {
@@ -48,6 +56,8 @@ export interface AlgorithmConfig {
     readonly labelType: VerifierLabelType;
     /** Verifier trajectories per update = responder trajectories × this ratio. */
     readonly updateRatio: number;
+    /** Responder reward from rule score and majority; `max` is the code's behaviour. */
+    readonly rewardCombine: RewardCombine;
   };
   readonly questioner: {
     /** Pass-rate → reward mapping for good questions. */
@@ -96,6 +106,7 @@ export const DEFAULT_ALGORITHM_CONFIG: AlgorithmConfig = {
     agreementUpper: 0.99,
     labelType: 'maj_cons',
     updateRatio: 0.125,
+    rewardCombine: 'max',
   },
   questioner: {
     rewardType: 'gaussian',

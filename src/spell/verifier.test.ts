@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import type { RewardCombine } from './config.ts';
 import type { MajorityOptions, Vote } from './verifier.ts';
 import { majorityVote, parseVote, responderReward } from './verifier.ts';
 
@@ -65,5 +66,27 @@ describe('responder reward', () => {
     expect(responderReward(0, -1)).toBe(0);
     expect(responderReward(1, -1)).toBe(1);
     expect(responderReward(0, undefined)).toBe(0);
+  });
+
+  test.each<[RewardCombine, number, number, number]>([
+    // combine, rule, majority, reward
+    ['max', 0, 1, 1],
+    ['mean', 0, 1, 0.5],
+    ['mean', 1, 1, 1],
+    ['min', 0, 1, 0],
+    ['min', 1, 0, 0],
+    ['min', 1, 1, 1],
+    ['sum', 1, 1, 2],
+    ['rule', 0, 1, 0],
+    ['rule', 1, 0, 1],
+  ])('%s(rule %d, majority %d) = %d', (combine, rule, majority, reward) => {
+    expect(responderReward(rule, majority as Vote, combine)).toBe(reward);
+  });
+
+  test('without a valid majority every combination falls back to the rule score', () => {
+    for (const c of ['max', 'mean', 'min', 'sum', 'rule'] as const) {
+      expect(responderReward(1, -1, c)).toBe(1);
+      expect(responderReward(0, undefined, c)).toBe(0);
+    }
   });
 });

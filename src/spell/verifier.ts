@@ -4,7 +4,7 @@
  * Vote rewards and group selection live in rewards.ts.
  */
 
-import type { InvalidVoteMode, TieRule } from './config.ts';
+import type { InvalidVoteMode, RewardCombine, TieRule } from './config.ts';
 import { extractSolution } from './rules/index.ts';
 
 /** One verifier vote: 1 = YES (equivalent), 0 = NO, −1 = unparseable. */
@@ -70,10 +70,25 @@ export function majorityVote(votes_G: readonly Vote[], opts: MajorityOptions): V
 }
 
 /**
- * Responder reward: max(rule score, majority) when the majority is a valid YES/NO, otherwise
- * the rule score alone (majority −1, or `undefined` when the answer was not judged).
+ * Responder reward: the rule score combined with the majority when the majority is a valid
+ * YES/NO, otherwise the rule score alone (majority −1, or `undefined` when not judged).
  */
-export function responderReward(ruleScore: number, majority: Vote | undefined): number {
+export function responderReward(
+  ruleScore: number,
+  majority: Vote | undefined,
+  combine: RewardCombine = 'max',
+): number {
   if (majority === undefined || majority === -1) return ruleScore;
-  return Math.max(ruleScore, majority);
+  switch (combine) {
+    case 'max':
+      return Math.max(ruleScore, majority);
+    case 'mean':
+      return (ruleScore + majority) / 2;
+    case 'min':
+      return Math.min(ruleScore, majority);
+    case 'sum':
+      return ruleScore + majority;
+    case 'rule':
+      return ruleScore;
+  }
 }

@@ -106,6 +106,11 @@ export const TrainConfigSchema = z
         tieRule: z.enum(['first-seen', 'strict-yes-majority']).default('first-seen'),
         /** Unparseable verifier votes: penalised with -1 (code) or ignored (paper). */
         invalidVotes: z.enum(['penalise', 'ignore']).default('penalise'),
+        /**
+         * Responder reward from the rule score and a valid verifier majority: max (code default),
+         * mean, min, sum, or rule (the verifier votes and is trained but does not pay the responder).
+         */
+        rewardCombine: z.enum(['max', 'mean', 'min', 'sum', 'rule']).default('max'),
         /** History push rule: code = 0.01 <= p <= 1, paper = 0 < p < 1. */
         historyPush: z.enum(['code', 'paper']).default('code'),
         /** History memory capacity L per cluster and task. */

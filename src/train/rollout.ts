@@ -271,6 +271,13 @@ export async function runGenBatch(
     }),
   );
 
+  for (const samples of groupsSamples) {
+    for (const s of samples) {
+      counters.add('responder/answers');
+      if (s.ruleScore >= 1) counters.add('responder/rule_correct');
+    }
+  }
+
   // D'. Verifier: V votes on every answer with both an extracted prediction and reference.
   const verifierGroups: VerifierGroup[] = [];
   if (cfg.algorithm.verifier.enable) {
@@ -305,10 +312,14 @@ export async function runGenBatch(
       counters.add('verifier/invalid_votes', invalid);
       const majority = majorityVote(votes, algo.verifier);
       j.s.majority = majority;
-      j.s.reward = responderReward(j.s.ruleScore, majority);
+      j.s.reward = responderReward(j.s.ruleScore, majority, algo.verifier.rewardCombine);
       if (majority !== -1) {
         counters.add('verifier/judged');
         if (majority !== j.s.ruleScore) counters.add('verifier/disagree_with_rule');
+        // A YES on an answer the rule check rejects is what max() pays as reward; a NO on one it
+        // accepts is harmless to the responder under max() but is still a verifier error.
+        if (majority === 1 && j.s.ruleScore < 1) counters.add('verifier/false_yes');
+        if (majority === 0 && j.s.ruleScore >= 1) counters.add('verifier/false_no');
       } else {
         counters.add('verifier/no_majority');
       }

@@ -279,6 +279,11 @@ function curriculumMetrics(
       const pr = gs.reduce((s, g) => s + g.passRate, 0) / gs.length;
       out[`responder/task/${task}/pass_rate`] = pr;
       out[`questions/task/${task}/difficulty`] = 1 - pr;
+      const answers = gs.flatMap((g) => g.samples);
+      if (answers.length > 0) {
+        out[`responder/task/${task}/rule_accuracy`] =
+          answers.filter((a) => a.ruleScore >= 1).length / answers.length;
+      }
     }
   }
   if (groups.length > 0) {
@@ -288,6 +293,9 @@ function curriculumMetrics(
   if (judged > 0) {
     out['verifier/rule_disagreement_rate'] = counters.get('verifier/disagree_with_rule') / judged;
   }
+  const answers = counters.get('responder/answers');
+  if (answers > 0)
+    out['responder/rule_accuracy'] = counters.get('responder/rule_correct') / answers;
   const votes = counters.get('verifier/votes');
   if (votes > 0) out['verifier/invalid_vote_rate'] = counters.get('verifier/invalid_votes') / votes;
   return out;

@@ -59,6 +59,7 @@ export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
       agreementUpper: a.verifier.agreementUpper,
       labelType: a.verifier.labelType,
       updateRatio: a.verifier.updateRatio,
+      rewardCombine: a.rewardCombine,
     },
     questioner: {
       ...d.questioner,

@@ -7,7 +7,7 @@ export function registerExperiment(program: Command): void {
   exp
     .command('table')
     .description(
-      'write OUT/results.md and results.json from OUT/eval-<arm>/summary.json of each arm',
+      'write OUT/results.md, results.json and results.html (plots) from OUT/eval-<arm>/summary.json of each arm (and OUT/eval-<arm>-step-<N> of intermediate checkpoints)',
     )
     .requiredOption('--out <dir>', 'the experiment folder')
     .argument('<arms...>', 'arm names (baseline spell rlvr)')
