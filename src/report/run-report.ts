@@ -49,6 +49,10 @@ export function reportCharts(metrics: readonly Metrics[]): [string, Series[]][] 
       TASKS.map((t) => series(metrics, `responder/task/${t}/pass_rate`, t)),
     ],
     [
+      'Responder rule accuracy per task (before the verifier)',
+      TASKS.map((t) => series(metrics, `responder/task/${t}/rule_accuracy`, t)),
+    ],
+    [
       'Question difficulty (1 - pass rate)',
       TASKS.map((t) => series(metrics, `questions/task/${t}/difficulty`, t)),
     ],

@@ -50,7 +50,7 @@ describe('spell report', () => {
       await page.goto(pathToFileURL(html).href);
       expect(await page.locator('#steps').textContent()).toBe('5');
       const charts = page.locator('svg.chart');
-      expect(await charts.count()).toBe(9);
+      expect(await charts.count()).toBe(10);
       // the questioner reward series: one polyline with a vertex per step, rendered with a real size
       const q = page.locator('polyline[data-name="questioner"]');
       expect(await q.count()).toBe(1);
