@@ -11,7 +11,9 @@
 # Usage: MINUTES=30 LIMIT=60 N=4 OUT=runs/miniature bash scripts/miniature.sh
 # (STAGES="baseline spell rlvr table" selects stages, e.g. to re-run one arm; MODEL=<folder> starts
 # every arm from another warm-start model; SPELL_ARGS / RLVR_ARGS add key=value overrides to one arm;
-# STEPS caps the steps of each arm and CHECKPOINT_EVERY sets its checkpoint spacing.)
+# STEPS caps the steps of each arm and CHECKPOINT_EVERY sets its checkpoint spacing; SPELL_ARM names
+# the self-play arm, so variants can sit side by side, and TABLE_ARMS lists the arms of the table.
+# Stages write disjoint files, so two invocations with different STAGES may run at the same time.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${MINUTES:-30}
@@ -22,6 +24,8 @@ SEED=${SEED:-42}
 MID_EVALS=${MID_EVALS:-2}
 STEPS=${STEPS:-100000}
 CHECKPOINT_EVERY=${CHECKPOINT_EVERY:-5}
+SPELL_ARM=${SPELL_ARM:-spell}
+TABLE_ARMS=${TABLE_ARMS:-baseline $SPELL_ARM rlvr}
 STAGES=${STAGES:-baseline spell rlvr table}
 MODEL=${MODEL:-assets/model}
 read -r -a SPELL_EXTRA <<<"${SPELL_ARGS:-}"
@@ -73,13 +77,13 @@ if has baseline; then
 fi
 
 if has spell; then
-  echo "[2/4] SPELL self-play for $MINUTES min"
-  rm -rf "$OUT/spell"
-  "${SPELL[@]}" train --run-dir "$OUT/spell" --steps "$STEPS" --seed "$SEED" --no-progress \
-    "maxMinutes=$MINUTES" "checkpointEvery=$CHECKPOINT_EVERY" "engine.model=$MODEL" ${SPELL_EXTRA[@]+"${SPELL_EXTRA[@]}"} \
-    >"$OUT/spell.log" 2>&1
-  evaluate spell "$(last_checkpoint "$OUT/spell")"
-  evaluate_midpoints spell "$OUT/spell"
+  echo "[2/4] SPELL self-play ($SPELL_ARM) for $MINUTES min"
+  rm -rf "${OUT:?}/$SPELL_ARM"
+  "${SPELL[@]}" train --run-dir "$OUT/$SPELL_ARM" --steps "$STEPS" --seed "$SEED" --no-progress \
+    "maxMinutes=$MINUTES" "checkpointEvery=$CHECKPOINT_EVERY" "engine.model=$MODEL" \
+    ${SPELL_EXTRA[@]+"${SPELL_EXTRA[@]}"} >"$OUT/$SPELL_ARM.log" 2>&1
+  evaluate "$SPELL_ARM" "$(last_checkpoint "$OUT/$SPELL_ARM")"
+  evaluate_midpoints "$SPELL_ARM" "$OUT/$SPELL_ARM"
 fi
 
 if has rlvr; then
@@ -96,8 +100,10 @@ fi
 
 if has table; then
   echo "[4/4] table"
-  "${SPELL[@]}" experiment table --out "$OUT" baseline spell rlvr >/dev/null
-  "${SPELL[@]}" report "$OUT/spell" >/dev/null
-  "${SPELL[@]}" report "$OUT/rlvr" >/dev/null
+  read -r -a ARMS <<<"$TABLE_ARMS"
+  "${SPELL[@]}" experiment table --out "$OUT" "${ARMS[@]}" >/dev/null
+  for arm in "${ARMS[@]}"; do
+    if [ -f "$OUT/$arm/metrics.jsonl" ]; then "${SPELL[@]}" report "$OUT/$arm" >/dev/null; fi
+  done
   cat "$OUT/results.md"
 fi
