@@ -140,6 +140,13 @@ describe('role examples', () => {
       const vote = parseVote(ex.target);
       expect(vote).toBe(ex.correct === true ? 1 : 0);
       expect(ex.target).toMatch(/^Explanation: .*\nDecision: \[\[(YES|NO)\]\]$/);
+      // the judged answers are shown in the prompt and restated in the target (the probe's copy test)
+      const [pred, gt] = ex.judged ?? ['', ''];
+      expect(pred.length * gt.length).toBeGreaterThan(0);
+      expect(ex.prompt).toContain(pred);
+      expect(ex.prompt).toContain(gt);
+      expect(ex.target).toContain(`(${pred})`);
+      expect(ex.target).toContain(`(${gt})`);
       seen.add(vote);
     });
     expect([...seen].sort()).toEqual([0, 1]);

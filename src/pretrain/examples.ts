@@ -58,6 +58,8 @@ export interface TextExample {
   readonly targetLetter?: McLetter;
   /** responder / grounding / verifier: the reference answer of the question. */
   readonly reference?: string;
+  /** verifier: the two extracted answers the prompt shows (prediction, reference), verbatim. */
+  readonly judged?: readonly [string, string];
 }
 
 /** Knobs of the builders. */
@@ -363,5 +365,6 @@ export function verifierExample(cluster: QaCluster, rng: Rng): TextExample {
     target: `Explanation: ${explanation}\nDecision: ${same ? '[[YES]]' : '[[NO]]'}`,
     correct: same,
     reference: q.answer,
+    judged: [pred, gt],
   };
 }

@@ -54,6 +54,12 @@ export interface TaskProbe {
   readonly responderAccuracy: number;
   readonly verifierValid: number;
   readonly verifierAgrees: number;
+  /**
+   * Verifier replies that restate both judged answers verbatim, as its training target does
+   * ("Answer 1 (x) and Answer 2 (y)…"): a direct measure of copying from the context, the skill
+   * every role's content depends on.
+   */
+  readonly verifierCopies: number;
 }
 
 export interface ProbeResult {
@@ -113,6 +119,7 @@ export function probeModel(
     let rAcc = 0;
     let vValid = 0;
     let vAgree = 0;
+    let vCopies = 0;
     for (const c of pool) {
       // Questioner: k random documents, as a first visit of the self-play loop draws them.
       const k = Math.min(o.questionerDocs, c.documents.length);
@@ -151,6 +158,8 @@ export function probeModel(
       const vote = parseVote(vText);
       if (vote !== -1) vValid++;
       if (vote === (vEx.correct === true ? 1 : 0)) vAgree++;
+      const [pred, gt] = vEx.judged ?? ['', ''];
+      if (vText.includes(`(${pred})`) && vText.includes(`(${gt})`)) vCopies++;
       if (samples.length < 3 * tasks.length && pool.indexOf(c) === 0) {
         samples.push({ role: 'questioner', task, text: qText });
         samples.push({ role: 'responder', task, text: rText });
@@ -166,6 +175,7 @@ export function probeModel(
       responderAccuracy: rAcc / n,
       verifierValid: vValid / n,
       verifierAgrees: vAgree / n,
+      verifierCopies: vCopies / n,
     };
   }
   return { byTask, samples };
@@ -175,13 +185,14 @@ export function probeModel(
 export function formatProbe(r: ProbeResult): string {
   const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
   const lines = [
-    '| task | n | questioner parse ok | responder format | responder accuracy | verifier valid | verifier agrees |',
-    '|---|---|---|---|---|---|---|',
+    '| task | n | questioner parse ok | responder format | responder accuracy | verifier valid | verifier agrees | verifier copies both answers |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const [task, t] of Object.entries(r.byTask)) {
     lines.push(
       `| ${task} | ${t.n} | ${pct(t.questionerOk)} | ${pct(t.responderFormat)} | ` +
-        `${pct(t.responderAccuracy)} | ${pct(t.verifierValid)} | ${pct(t.verifierAgrees)} |`,
+        `${pct(t.responderAccuracy)} | ${pct(t.verifierValid)} | ${pct(t.verifierAgrees)} | ` +
+        `${pct(t.verifierCopies)} |`,
     );
   }
   return lines.join('\n');

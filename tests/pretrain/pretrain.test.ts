@@ -128,7 +128,14 @@ describe('spell pretrain on a tiny model', () => {
     expect(Object.keys(probe.byTask)).toEqual(['docmath', 'qa', 'mc']);
     for (const t of Object.values(probe.byTask)) {
       expect(t.n).toBe(1);
-      for (const v of [t.questionerOk, t.responderFormat, t.responderAccuracy, t.verifierValid])
+      for (const v of [
+        t.questionerOk,
+        t.responderFormat,
+        t.responderAccuracy,
+        t.verifierValid,
+        t.verifierAgrees,
+        t.verifierCopies,
+      ])
         expect(v >= 0 && v <= 1).toBe(true);
     }
     expect(formatProbe(probe)).toMatch(/^\| task \| n \| questioner parse ok/);
@@ -143,6 +150,28 @@ describe('spell pretrain on a tiny model', () => {
     );
     expect(stdout).toMatch(/step 1\/1 lr .* loss /);
     expect(stdout).toContain(`wrote ${out}: 1 steps (stopped by steps)`);
+    // --stop-after cuts a longer schedule short: step 1 of 3, at that schedule's learning rate
+    const cut = execFileSync(
+      process.execPath,
+      [
+        BIN,
+        'pretrain',
+        '--from',
+        init,
+        '--out',
+        join(dir, 'cut'),
+        '--steps',
+        '3',
+        '--stop-after',
+        '1',
+        '--batch-tokens',
+        '300',
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(cut).toMatch(/step 1\/3 lr .* loss /);
+    expect(cut).toContain('1 steps (stopped by stop-after)');
+    expect(existsSync(join(dir, 'cut', 'model.safetensors'))).toBe(true);
     expect(() =>
       execFileSync(process.execPath, [BIN, 'pretrain', '--from', init, '--out', init], {
         cwd: ROOT,

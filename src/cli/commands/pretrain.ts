@@ -25,6 +25,7 @@ interface PretrainFlags {
   from?: string;
   steps: string;
   minutes?: string;
+  stopAfter?: string;
   batchTokens: string;
   lr: string;
   warmup: string;
@@ -63,6 +64,10 @@ export function registerPretrain(program: Command): void {
     .option('--from <dir>', 'model folder to start from (default: the bundled model)')
     .option('--steps <n>', 'optimizer steps (0: only copy and probe)', String(d.steps))
     .option('--minutes <m>', 'stop after this much wall time (default: no limit)')
+    .option(
+      '--stop-after <n>',
+      'stop after step N, keeping the schedule of --steps (reproduces a run that was cut short)',
+    )
     .option('--batch-tokens <n>', 'sequence tokens per optimizer step', String(d.batchTokens))
     .option('--lr <x>', 'peak learning rate (cosine decay to 10%)', String(d.learningRate))
     .option('--warmup <n>', 'linear warm-up steps', String(d.warmupSteps))
@@ -93,6 +98,9 @@ export function registerPretrain(program: Command): void {
         outDir,
         steps: nonNegInt(f.steps, '--steps'),
         minutes: f.minutes === undefined ? Infinity : positiveNumber(f.minutes, '--minutes'),
+        ...(f.stopAfter === undefined
+          ? {}
+          : { stopAfter: Math.max(1, nonNegInt(f.stopAfter, '--stop-after')) }),
         batchTokens: Math.max(1, nonNegInt(f.batchTokens, '--batch-tokens')),
         learningRate: positiveNumber(f.lr, '--lr'),
         warmupSteps: nonNegInt(f.warmup, '--warmup'),
