@@ -4,7 +4,7 @@ import { Rng } from '../core/rng.ts';
 import { renderChat } from '../text/chat.ts';
 import { loadTokenizer } from '../text/index.ts';
 import { encodeExample, endOfTurnId, toDatum, trainedTokens } from './encode.ts';
-import { DEFAULT_ROLE_WEIGHTS, drawExample, drawRole } from './mixture.ts';
+import { DEFAULT_ROLE_WEIGHTS, drawExample, drawRole, parseRoleWeights } from './mixture.ts';
 import { learningRateAt } from './schedule.ts';
 import { trainingClusters } from './clusters.ts';
 import { DEFAULT_SYNTH_OPTIONS } from '../data/synth/default.ts';
@@ -65,9 +65,24 @@ describe('mixture', () => {
 
   it('never draws a role of weight 0', () => {
     const rng = new Rng(3);
-    const w = { lm: 0, questioner: 1, responder: 0, grounding: 0, verifier: 2 };
+    const w = { lm: 0, questioner: 1, responder: 0, grounding: 0, verifier: 2, copy: 0 };
     for (let i = 0; i < 200; i++) expect(['questioner', 'verifier']).toContain(drawRole(w, rng));
     expect(() => drawRole({ ...w, questioner: 0, verifier: 0 }, rng)).toThrow(RangeError);
+  });
+
+  it('parses --role-weights over the defaults and names a bad entry', () => {
+    expect(parseRoleWeights('copy=0.5, lm=0')).toEqual({
+      ...DEFAULT_ROLE_WEIGHTS,
+      copy: 0.5,
+      lm: 0,
+    });
+    expect(() => parseRoleWeights('copy=-1')).toThrow(/"copy=-1" must be <role>=<number >= 0>/);
+    expect(() => parseRoleWeights('critic=1')).toThrow(/"critic=1".*one of lm, questioner/);
+    expect(() => parseRoleWeights('copy')).toThrow(/"copy" must be/);
+    const none = Object.keys(DEFAULT_ROLE_WEIGHTS)
+      .map((r) => `${r}=0`)
+      .join(',');
+    expect(() => parseRoleWeights(none)).toThrow(/no role with a positive weight/);
   });
 });
 

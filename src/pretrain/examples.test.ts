@@ -16,6 +16,7 @@ import {
   questionerExample,
   responderExample,
   verifierExample,
+  copyExample,
   type ExampleOptions,
 } from './examples.ts';
 
@@ -150,6 +151,19 @@ describe('role examples', () => {
       seen.add(vote);
     });
     expect([...seen].sort()).toEqual([0, 1]);
+  });
+
+  it('copy examples show the documents in the prompt and ask for them verbatim', () => {
+    forEachCluster((c, rng) => {
+      const ex = copyExample(c, rng);
+      expect(ex.role).toBe('copy');
+      expect(ex.prompt?.endsWith(`\n\n${ex.target}`)).toBe(true);
+      const runs = c.documents.flatMap((_, i) => [
+        c.documents[i],
+        c.documents.slice(i, i + 2).join('\n'),
+      ]);
+      expect(runs).toContain(ex.target);
+    });
   });
 
   it('language-modelling examples are runs of whole documents', () => {

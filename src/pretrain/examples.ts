@@ -34,14 +34,16 @@ import type { Task } from '../spell/task.ts';
 import type { QaCluster } from './clusters.ts';
 
 /** What an example teaches. */
-export type ExampleRole = 'lm' | 'questioner' | 'responder' | 'grounding' | 'verifier';
+export type ExampleRole = 'lm' | 'questioner' | 'responder' | 'grounding' | 'verifier' | 'copy';
 
+/** Every role, in the order the mixture draws them (`copy` last, so weight 0 leaves older streams as they were). */
 export const EXAMPLE_ROLES: readonly ExampleRole[] = [
   'lm',
   'questioner',
   'responder',
   'grounding',
   'verifier',
+  'copy',
 ];
 
 /** One supervised example as text. */
@@ -163,6 +165,25 @@ export function lmExample(cluster: QaCluster, rng: Rng): TextExample {
     role: 'lm',
     task: cluster.task,
     target: cluster.documents.slice(start, start + count).join('\n'),
+  };
+}
+
+/**
+ * Verbatim copying of 1–2 consecutive documents shown in the prompt. Every SPELL role needs to
+ * copy from its context (the questioner its required MC letter, the responder an entity, the
+ * verifier the two answers it compares); this is the plainest form of that skill, with a loss on
+ * every copied token, and short enough to be cheap.
+ */
+export function copyExample(cluster: QaCluster, rng: Rng): TextExample {
+  const n = cluster.documents.length;
+  const count = Math.min(n, 1 + rng.int(2));
+  const start = rng.int(n - count + 1);
+  const text = cluster.documents.slice(start, start + count).join('\n');
+  return {
+    role: 'copy',
+    task: cluster.task,
+    prompt: `Copy the text below exactly, word for word.\n\n${text}`,
+    target: text,
   };
 }
 

@@ -16,7 +16,13 @@ export {
   type TextExample,
 } from './examples.ts';
 export { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
-export { DEFAULT_ROLE_WEIGHTS, buildExample, drawExample, type RoleWeights } from './mixture.ts';
+export {
+  DEFAULT_ROLE_WEIGHTS,
+  buildExample,
+  drawExample,
+  parseRoleWeights,
+  type RoleWeights,
+} from './mixture.ts';
 export { learningRateAt, type LrSchedule } from './schedule.ts';
 export {
   PRETRAIN_DEFAULTS,

@@ -7,6 +7,7 @@
 import type { Rng } from '../core/rng.ts';
 import type { QaCluster } from './clusters.ts';
 import {
+  copyExample,
   EXAMPLE_ROLES,
   groundingExample,
   lmExample,
@@ -24,6 +25,7 @@ export type RoleWeights = Readonly<Record<ExampleRole, number>>;
 /**
  * The default mix, in examples. Responder prompts hold every document of a cluster, so one costs
  * about four questioner prompts of compute; the weights keep the compute per role comparable.
+ * `copy` is off by default (the bundled model's later stage turns it on with --role-weights).
  */
 export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
   lm: 0.15,
@@ -31,6 +33,7 @@ export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
   responder: 0.17,
   grounding: 0.08,
   verifier: 0.3,
+  copy: 0,
 };
 
 /** Share of questioner examples that show history examples. */
@@ -70,6 +73,8 @@ export function buildExample(
       return groundingExample(cluster, rng);
     case 'verifier':
       return verifierExample(cluster, rng);
+    case 'copy':
+      return copyExample(cluster, rng);
   }
 }
 
@@ -85,4 +90,33 @@ export function drawExample(
 ): TextExample {
   const role = drawRole(weights, rng);
   return buildExample(role, rng.choice(clusters), rng, opts);
+}
+
+/**
+ * Parse `--role-weights`, e.g. "lm=0.1,questioner=0.2,copy=0.5": roles not named keep their
+ * default weight.
+ * @throws RangeError naming the bad entry (unknown role, not a number ≥ 0, or no positive weight).
+ */
+export function parseRoleWeights(
+  spec: string,
+  base: RoleWeights = DEFAULT_ROLE_WEIGHTS,
+): RoleWeights {
+  const out: Record<ExampleRole, number> = { ...base };
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const [name, value, ...rest] = part.split('=');
+    const role = EXAMPLE_ROLES.find((r) => r === name.trim());
+    const w = Number(value);
+    if (role === undefined || rest.length > 0 || value === undefined || !(w >= 0)) {
+      throw new RangeError(
+        `--role-weights: "${part}" must be <role>=<number >= 0> with role one of ${EXAMPLE_ROLES.join(', ')}`,
+      );
+    }
+    out[role] = w;
+  }
+  if (!EXAMPLE_ROLES.some((r) => out[r] > 0))
+    throw new RangeError(`--role-weights: "${spec}" leaves no role with a positive weight`);
+  return out;
 }

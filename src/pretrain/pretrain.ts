@@ -169,6 +169,7 @@ function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
     responder: 'r',
     grounding: 'g',
     verifier: 'v',
+    copy: 'c',
   };
   return EXAMPLE_ROLES.filter((r) => l[r] !== undefined)
     .map((r) => `${short[r]} ${(l[r] as number).toFixed(3)}`)
@@ -193,10 +194,19 @@ export function heldOutExamples(
   for (const task of ['docmath', 'qa', 'mc'] as const) {
     const pool = clusters.filter((c) => c.task === task);
     for (const role of EXAMPLE_ROLES) {
+      if (role === 'copy') continue;
       for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
         const ex = buildExample(role, rng.choice(pool), rng, opts);
         out.push(encodeExample(tok, ex, o));
       }
+    }
+  }
+  // Copy examples come from their own stream, so adding the role left the others' set unchanged.
+  const copyRng = Rng.derive(o.seed, 'pretrain:held-out:copy');
+  for (const task of ['docmath', 'qa', 'mc'] as const) {
+    const pool = clusters.filter((c) => c.task === task);
+    for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
+      out.push(encodeExample(tok, buildExample('copy', copyRng.choice(pool), copyRng, opts), o));
     }
   }
   return out;

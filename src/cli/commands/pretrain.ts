@@ -15,6 +15,7 @@ import {
   heldOutClusters,
   PRETRAIN_DEFAULTS,
   PROBE_DEFAULTS,
+  parseRoleWeights,
   probeModel,
   runPretrain,
 } from '../../pretrain/index.ts';
@@ -34,6 +35,7 @@ interface PretrainFlags {
   checkpointEvery: string;
   clustersPerTask: string;
   wrongRate: string;
+  roleWeights?: string;
   resume?: boolean;
   probe: string;
 }
@@ -76,6 +78,10 @@ export function registerPretrain(program: Command): void {
     .option('--checkpoint-every <k>', 'checkpoint every K steps', String(d.checkpointEvery))
     .option('--clusters-per-task <n>', 'training clusters per task', String(d.clustersPerTask))
     .option('--wrong-rate <x>', 'share of deliberately wrong responder answers', '0.2')
+    .option(
+      '--role-weights <spec>',
+      'example mix, e.g. "copy=0.5,lm=0.1" (unnamed roles keep their defaults: lm=0.15, questioner=0.3, responder=0.17, grounding=0.08, verifier=0.3, copy=0)',
+    )
     .option('--resume', 'continue from <out>/checkpoint/')
     .option('--probe <n>', 'held-out prompts per task for the sampling probe (0: skip)', '0')
     .action((f: PretrainFlags) => {
@@ -91,6 +97,12 @@ export function registerPretrain(program: Command): void {
         throw new ConfigurationError(
           `--wrong-rate expects a number in [0, 1], got "${f.wrongRate}"`,
         );
+      }
+      let roleWeights = d.weights;
+      try {
+        if (f.roleWeights !== undefined) roleWeights = parseRoleWeights(f.roleWeights, d.weights);
+      } catch (e) {
+        throw new ConfigurationError((e as Error).message);
       }
       const result = runPretrain({
         ...d,
@@ -109,6 +121,7 @@ export function registerPretrain(program: Command): void {
         checkpointEvery: Math.max(1, nonNegInt(f.checkpointEvery, '--checkpoint-every')),
         clustersPerTask: Math.max(1, nonNegInt(f.clustersPerTask, '--clusters-per-task')),
         examples: { ...d.examples, wrongRate },
+        weights: roleWeights,
         resume: f.resume === true,
         log: (line) => process.stdout.write(line + '\n'),
       });
