@@ -1,3 +1,4 @@
+import { scoreSample } from '../eval/score.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelDir } from '../assets.ts';
 import { Rng } from '../core/rng.ts';
@@ -124,6 +125,15 @@ describe('role examples', () => {
       expect(opts.countTokens(ex.target)).toBeLessThanOrEqual(opts.maxTargetTokens);
     });
     expect(wrong).toBeGreaterThan(0);
+  });
+
+  it("with evalPromptShare 1 the prompt is spell eval's wording and the eval scorer accepts the answer", () => {
+    forEachCluster((c, rng) => {
+      const ex = responderExample(c, rng, { ...opts, wrongRate: 0, evalPromptShare: 1 });
+      expect(ex.prompt).toContain(`<text>\n${c.documents.join('\n\n')}\n</text>`);
+      const scored = scoreSample(c.task, ex.target, ex.reference ?? '');
+      expect(scored.rule['as-described'], ex.target).toBe(1);
+    });
   });
 
   it('grounding prompts hold "Empty" and targets still end in a checkable answer', () => {

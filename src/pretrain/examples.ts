@@ -31,6 +31,7 @@ import {
   type QuestionerExample,
 } from '../spell/index.ts';
 import type { Task } from '../spell/task.ts';
+import { evalPrompt, mcQuestionBlock } from '../eval/prompts.ts';
 import type { QaCluster } from './clusters.ts';
 
 /** What an example teaches. */
@@ -74,6 +75,13 @@ export interface ExampleOptions {
   readonly questionerDocs: number;
   /** Share of responder targets that are deliberately wrong, in [0, 1]. */
   readonly wrongRate: number;
+  /**
+   * Share of responder examples posed in the evaluation's prompt wording (`spell eval`'s templates,
+   * documents joined by blank lines) instead of the self-play responder prompt, in [0, 1]; the
+   * answer is the same. Content still comes from training clusters only. Absent or 0: never (and
+   * no random draw, so older example streams are unchanged).
+   */
+  readonly evalPromptShare?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,14 +317,23 @@ export function responderExample(cluster: QaCluster, rng: Rng, opts: ExampleOpti
   const q = pickQuestion(cluster, rng);
   const correct = rng.next() >= opts.wrongRate;
   const answer = correct ? q.answer : wrongAnswer(cluster, q, rng);
+  const share = opts.evalPromptShare ?? 0;
+  const evalWording = share > 0 && rng.next() < share;
+  const prompt = evalWording
+    ? evalPrompt(
+        cluster.task,
+        cluster.documents.join('\n\n'),
+        cluster.task === 'mc' ? mcQuestionBlock(q.question, optionsOf(q)) : q.question,
+      )
+    : responderPrompt({
+        task: cluster.task,
+        documents: cluster.documents.join('\n'),
+        question: responderQuestionOf(cluster.task, q),
+      });
   return {
     role: 'responder',
     task: cluster.task,
-    prompt: responderPrompt({
-      task: cluster.task,
-      documents: cluster.documents.join('\n'),
-      question: responderQuestionOf(cluster.task, q),
-    }),
+    prompt,
     target: responderTarget(cluster, q, answer, opts),
     correct,
     reference: q.answer,

@@ -134,6 +134,8 @@ function validate(o: PretrainOptions): void {
     bad('checkpointEvery', o.checkpointEvery, 'a positive integer');
   const w = o.examples.wrongRate;
   if (!(w >= 0 && w <= 1)) bad('wrongRate', w, 'a number in [0, 1]');
+  const e = o.examples.evalPromptShare ?? 0;
+  if (!(e >= 0 && e <= 1)) bad('evalPromptShare', e, 'a number in [0, 1]');
 }
 
 /** Negative log-likelihood summed over the trained positions of one example, and their count. */

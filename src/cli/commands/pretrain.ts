@@ -36,6 +36,7 @@ interface PretrainFlags {
   clustersPerTask: string;
   wrongRate: string;
   roleWeights?: string;
+  evalPromptShare: string;
   resume?: boolean;
   probe: string;
 }
@@ -82,6 +83,11 @@ export function registerPretrain(program: Command): void {
       '--role-weights <spec>',
       'example mix, e.g. "copy=0.5,lm=0.1" (unnamed roles keep their defaults: lm=0.15, questioner=0.3, responder=0.17, grounding=0.08, verifier=0.3, copy=0)',
     )
+    .option(
+      '--eval-prompt-share <x>',
+      "share of responder examples posed in spell eval's prompt wording (training clusters only)",
+      '0',
+    )
     .option('--resume', 'continue from <out>/checkpoint/')
     .option('--probe <n>', 'held-out prompts per task for the sampling probe (0: skip)', '0')
     .action((f: PretrainFlags) => {
@@ -92,6 +98,12 @@ export function registerPretrain(program: Command): void {
           `--out must differ from --from (${fromDir}); write to a new folder and copy it over`,
         );
       }
+      const probability = (v: string, flag: string): number => {
+        const x = Number(v);
+        if (!(x >= 0 && x <= 1))
+          throw new ConfigurationError(`${flag} expects a number in [0, 1], got "${v}"`);
+        return x;
+      };
       const wrongRate = Number(f.wrongRate);
       if (!(wrongRate >= 0 && wrongRate <= 1)) {
         throw new ConfigurationError(
@@ -120,7 +132,11 @@ export function registerPretrain(program: Command): void {
         evalEvery: nonNegInt(f.evalEvery, '--eval-every'),
         checkpointEvery: Math.max(1, nonNegInt(f.checkpointEvery, '--checkpoint-every')),
         clustersPerTask: Math.max(1, nonNegInt(f.clustersPerTask, '--clusters-per-task')),
-        examples: { ...d.examples, wrongRate },
+        examples: {
+          ...d.examples,
+          wrongRate,
+          evalPromptShare: probability(f.evalPromptShare, '--eval-prompt-share'),
+        },
         weights: roleWeights,
         resume: f.resume === true,
         log: (line) => process.stdout.write(line + '\n'),
