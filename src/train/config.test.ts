@@ -26,6 +26,19 @@ describe('train config', () => {
     expect(cfg.algorithm.worldSize).toBe(8);
   });
 
+  test('the reward combination is the reference max(), except in the local preset (rule only)', () => {
+    expect(resolveTrainConfig({}).algorithm.rewardCombine).toBe('max');
+    expect(loadTrainConfig({ preset: 'paper' }).algorithm.rewardCombine).toBe('max');
+    expect(loadTrainConfig({ preset: 'local' }).algorithm.rewardCombine).toBe('rule');
+    expect(
+      loadTrainConfig({ preset: 'local', overrides: ['algorithm.rewardCombine=max'] }).algorithm
+        .rewardCombine,
+    ).toBe('max');
+    expect(() => loadTrainConfig({ overrides: ['algorithm.rewardCombine=median'] })).toThrow(
+      /rewardCombine/,
+    );
+  });
+
   test('precedence is preset < file < flags < overrides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spell-cfg-'));
     const file = join(dir, 'c.yaml');
