@@ -202,9 +202,15 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
   const all: number[] = [];
   for (const [task, prs] of passByTask) {
     metrics[`responder/task/${task}/pass_rate`] = prs.reduce((a, b) => a + b, 0) / prs.length;
+    // The reward is the rule score here, and every group has G answers: the pass rate is the
+    // rule accuracy, under the name self-play uses so the experiment plots can compare them.
+    metrics[`responder/task/${task}/rule_accuracy`] = metrics[`responder/task/${task}/pass_rate`];
     all.push(...prs);
   }
-  if (all.length > 0) metrics['responder/pass_rate'] = all.reduce((a, b) => a + b, 0) / all.length;
+  if (all.length > 0) {
+    metrics['responder/pass_rate'] = all.reduce((a, b) => a + b, 0) / all.length;
+    metrics['responder/rule_accuracy'] = metrics['responder/pass_rate'];
+  }
   Object.assign(metrics, timingBreakdown(t0, policy.sampleSeconds - sampleBefore, update.seconds));
   items.forEach((i, n) =>
     rollouts.push({

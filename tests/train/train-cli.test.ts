@@ -149,6 +149,10 @@ describe('spell train (embedded engine)', () => {
       expect(m['train/mode_rlvr']).toBe(1);
       expect(m['critic/role/responder/count']).toBe(4); // 2 questions x G=2
       expect(m['critic/role/questioner/count']).toBe(0);
+      // the reward is the rule score, so rule accuracy equals the mean of the answers' rewards
+      const rs = readLines(join(run, 'rollouts', `step-00000${String(m.step)}.jsonl`));
+      const mean = rs.reduce((a, r) => a + Number(r.reward), 0) / rs.length;
+      expect(m['responder/rule_accuracy']).toBeCloseTo(mean, 12);
     }
     const rollouts = readLines(join(run, 'rollouts', 'step-000001.jsonl'));
     expect(new Set(rollouts.map((r) => r.role))).toEqual(new Set(['responder']));
