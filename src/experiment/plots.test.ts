@@ -82,6 +82,14 @@ describe('experiment plots', () => {
     expect(html).not.toMatch(/<script|src=|href=/);
   });
 
+  test('a corrupt metrics line names the file and line', () => {
+    const dir = experiment();
+    writeFileSync(join(dir, 'spell', 'metrics.jsonl'), '{"step":1}\n{"step":\n');
+    expect(() => trainingAccuracy(dir, 'spell', 'qa')).toThrow(
+      /spell\/metrics\.jsonl:2 is not valid JSON/,
+    );
+  });
+
   test('a corrupt summary names its file', () => {
     const dir = experiment();
     writeFileSync(join(dir, 'eval-spell-step-3', 'summary.json'), '{"result":');

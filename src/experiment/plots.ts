@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.ts';
+import { readMetrics } from '../report/run-report.ts';
 import { lineChart, type Series } from '../report/svg-chart.ts';
 
 /** One evaluation summary, reduced to what the plots need. */
@@ -49,11 +50,7 @@ export function readEvalSummary(file: string, step: number): EvalPoint {
 
 function metricsOf(outDir: string, arm: string): Record<string, unknown>[] {
   const file = join(outDir, arm, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return existsSync(file) ? readMetrics(file) : [];
 }
 
 /** The held-out evaluations of one arm, sorted by step (the baseline is step 0 of every arm). */

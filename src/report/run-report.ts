@@ -10,7 +10,8 @@ import { lineChart, type Series } from './svg-chart.ts';
 
 type Metrics = Record<string, unknown>;
 
-function readMetrics(path: string): Metrics[] {
+/** Parse a run's metrics.jsonl; a bad line is a DataError naming the file and line. */
+export function readMetrics(path: string): Metrics[] {
   if (!existsSync(path))
     throw new DataError(`${path} does not exist; is this a spell run directory?`, { file: path });
   const out: Metrics[] = [];

@@ -104,12 +104,7 @@ export function registerPretrain(program: Command): void {
           throw new ConfigurationError(`${flag} expects a number in [0, 1], got "${v}"`);
         return x;
       };
-      const wrongRate = Number(f.wrongRate);
-      if (!(wrongRate >= 0 && wrongRate <= 1)) {
-        throw new ConfigurationError(
-          `--wrong-rate expects a number in [0, 1], got "${f.wrongRate}"`,
-        );
-      }
+      const wrongRate = probability(f.wrongRate, '--wrong-rate');
       let roleWeights = d.weights;
       try {
         if (f.roleWeights !== undefined) roleWeights = parseRoleWeights(f.roleWeights, d.weights);
