@@ -33,6 +33,7 @@ import {
 import type { Task } from '../spell/task.ts';
 import { evalPrompt, mcQuestionBlock } from '../eval/prompts.ts';
 import type { QaCluster } from './clusters.ts';
+import { evidenceChain } from './chain.ts';
 
 /** What an example teaches. */
 export type ExampleRole = 'lm' | 'questioner' | 'responder' | 'grounding' | 'verifier' | 'copy';
@@ -82,7 +83,19 @@ export interface ExampleOptions {
    * no random draw, so older example streams are unchanged).
    */
   readonly evalPromptShare?: number;
+  /**
+   * How qa and mc derivations are written: `subjects` names the evidence documents' subjects
+   * ("Following X and Y, we reach Z."); `chain` quotes the evidence in hop order (chain.ts), so
+   * each hop is a copy from the context. Absent: `subjects` (older example streams unchanged).
+   */
+  readonly reasoning?: Reasoning;
 }
+
+/** The derivation styles of `ExampleOptions.reasoning`. */
+export type Reasoning = 'subjects' | 'chain';
+
+/** Every reasoning style, for flag parsing. */
+export const REASONING_STYLES: readonly Reasoning[] = ['subjects', 'chain'];
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -235,14 +248,20 @@ function questionerTarget(
     const full = `Derivation: ${q.derivation ?? q.answer} = ${q.answer}.\n${json}`;
     return fit(opts, full, `Derivation from ${about}.\n${json}`);
   }
+  const chain = opts.reasoning === 'chain';
   if (cluster.task === 'qa') {
     const json = block({ question: q.question, answer: q.answer });
-    return fit(opts, `Linking ${about} gives ${q.answer}.\n${json}`, `Two hops.\n${json}`);
+    const short = fit(opts, `Linking ${about} gives ${q.answer}.\n${json}`, `Two hops.\n${json}`);
+    return chain ? fit(opts, `${evidenceChain(cluster, q, q.answer)}\n${json}`, short) : short;
   }
   const l = letter ?? 'A';
   const options = placeCorrectOption(q, l);
   const json = block({ question: q.question, options, answer: l });
-  return fit(opts, `From ${about}, option ${l} is right: ${options[l]}.\n${json}`, json);
+  const pick = `option ${l} is right: ${options[l]}.`;
+  const short = fit(opts, `From ${about}, ${pick}\n${json}`, json);
+  if (!chain) return short;
+  const quoted = evidenceChain(cluster, q, options[l]);
+  return fit(opts, `${quoted} So ${pick}\n${json}`, short);
 }
 
 /**
@@ -302,11 +321,17 @@ function responderTarget(
     const full = `Using ${about}: ${q.derivation ?? answer} = ${answer}. ${final}`;
     return fit(opts, full, `Using ${about}. ${final}`);
   }
+  // A chain quotes the evidence for the RIGHT answer, so wrong answers keep the named-subjects form.
+  const chain = opts.reasoning === 'chain' && answer === q.answer;
   if (cluster.task === 'mc') {
     const text = optionsOf(q)[answer as McLetter];
-    return fit(opts, `Following ${about}, the option that fits is ${text}. ${final}`, final);
+    const short = fit(opts, `Following ${about}, the option that fits is ${text}. ${final}`, final);
+    if (!chain) return short;
+    const quoted = evidenceChain(cluster, q, text);
+    return fit(opts, `${quoted} The option that fits is ${text}. ${final}`, short);
   }
-  return fit(opts, `Following ${about}, we reach ${answer}. ${final}`, final);
+  const short = fit(opts, `Following ${about}, we reach ${answer}. ${final}`, final);
+  return chain ? fit(opts, `${evidenceChain(cluster, q, answer)} ${final}`, short) : short;
 }
 
 /**

@@ -5,6 +5,7 @@
 export { heldOutClusters, heldOutDocuments, trainingClusters, type QaCluster } from './clusters.ts';
 export {
   EXAMPLE_ROLES,
+  REASONING_STYLES,
   answerSentence,
   groundingExample,
   lmExample,
@@ -13,8 +14,10 @@ export {
   verifierExample,
   type ExampleOptions,
   type ExampleRole,
+  type Reasoning,
   type TextExample,
 } from './examples.ts';
+export { entityOf, evidenceChain, hopOrder, sentencesOf } from './chain.ts';
 export { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
 export {
   DEFAULT_ROLE_WEIGHTS,

@@ -17,7 +17,9 @@ import {
   PROBE_DEFAULTS,
   parseRoleWeights,
   probeModel,
+  REASONING_STYLES,
   runPretrain,
+  type Reasoning,
 } from '../../pretrain/index.ts';
 import { loadTokenizer } from '../../text/index.ts';
 
@@ -37,6 +39,7 @@ interface PretrainFlags {
   wrongRate: string;
   roleWeights?: string;
   evalPromptShare: string;
+  reasoning: string;
   resume?: boolean;
   probe: string;
 }
@@ -54,6 +57,16 @@ function positiveNumber(value: string, flag: string): number {
     throw new ConfigurationError(`${flag} expects a positive number, got "${value}"`);
   }
   return n;
+}
+
+function reasoningStyle(value: string): Reasoning {
+  const style = REASONING_STYLES.find((r) => r === value);
+  if (style === undefined) {
+    throw new ConfigurationError(
+      `--reasoning expects one of ${REASONING_STYLES.join(', ')}, got "${value}"`,
+    );
+  }
+  return style;
 }
 
 export function registerPretrain(program: Command): void {
@@ -87,6 +100,11 @@ export function registerPretrain(program: Command): void {
       '--eval-prompt-share <x>',
       "share of responder examples posed in spell eval's prompt wording (training clusters only)",
       '0',
+    )
+    .option(
+      '--reasoning <style>',
+      `how qa/mc derivations are written: ${REASONING_STYLES.join(' | ')} (chain quotes the evidence hop by hop)`,
+      'subjects',
     )
     .option('--resume', 'continue from <out>/checkpoint/')
     .option('--probe <n>', 'held-out prompts per task for the sampling probe (0: skip)', '0')
@@ -131,6 +149,7 @@ export function registerPretrain(program: Command): void {
           ...d.examples,
           wrongRate,
           evalPromptShare: probability(f.evalPromptShare, '--eval-prompt-share'),
+          reasoning: reasoningStyle(f.reasoning),
         },
         weights: roleWeights,
         resume: f.resume === true,
