@@ -18,6 +18,7 @@ import {
   responderExample,
   verifierExample,
   copyExample,
+  repeatExample,
   type ExampleOptions,
 } from './examples.ts';
 
@@ -183,6 +184,21 @@ describe('role examples', () => {
       for (const part of ex.target.split('\n|')[0].split('\n')) {
         expect(c.documents.some((d) => d.includes(part))).toBe(true);
       }
+    });
+  });
+});
+
+describe('repeat examples', () => {
+  it('ask for a shuffled run of the cluster words back, word for word', () => {
+    forEachCluster((c, rng) => {
+      const ex = repeatExample(c, rng);
+      expect(ex.role).toBe('repeat');
+      const words = ex.target.split(' ');
+      expect(words.length).toBeGreaterThanOrEqual(16);
+      expect(words.length).toBeLessThanOrEqual(48);
+      expect(ex.prompt?.endsWith(`\n\n${ex.target}`)).toBe(true);
+      const vocabulary = new Set(c.documents.join(' ').split(/\s+/));
+      for (const w of words) expect(vocabulary.has(w)).toBe(true);
     });
   });
 });

@@ -36,9 +36,19 @@ import type { QaCluster } from './clusters.ts';
 import { evidenceChain } from './chain.ts';
 
 /** What an example teaches. */
-export type ExampleRole = 'lm' | 'questioner' | 'responder' | 'grounding' | 'verifier' | 'copy';
+export type ExampleRole =
+  | 'lm'
+  | 'questioner'
+  | 'responder'
+  | 'grounding'
+  | 'verifier'
+  | 'copy'
+  | 'repeat';
 
-/** Every role, in the order the mixture draws them (`copy` last, so weight 0 leaves older streams as they were). */
+/**
+ * Every role, in the order the mixture draws them (roles added later go last, so at weight 0 they
+ * leave older streams as they were).
+ */
 export const EXAMPLE_ROLES: readonly ExampleRole[] = [
   'lm',
   'questioner',
@@ -46,6 +56,7 @@ export const EXAMPLE_ROLES: readonly ExampleRole[] = [
   'grounding',
   'verifier',
   'copy',
+  'repeat',
 ];
 
 /** One supervised example as text. */
@@ -205,6 +216,24 @@ export function copyExample(cluster: QaCluster, rng: Rng): TextExample {
     task: cluster.task,
     prompt: `Copy the text below exactly, word for word.\n\n${text}`,
     target: text,
+  };
+}
+
+/**
+ * Repeating a shuffled run of 16–48 words drawn from the cluster's documents. The order is random,
+ * so language-model knowledge cannot predict the next word; only looking back at the prompt can
+ * (find the current word there, take the one after it). That lookup is the induction mechanism
+ * every chained answer needs, taught where nothing else lowers the loss.
+ */
+export function repeatExample(cluster: QaCluster, rng: Rng): TextExample {
+  const words = cluster.documents.join(' ').split(/\s+/).filter((w) => w !== '');
+  const count = 16 + rng.int(33);
+  const run = Array.from({ length: count }, () => rng.choice(words)).join(' ');
+  return {
+    role: 'repeat',
+    task: cluster.task,
+    prompt: `Repeat the words below exactly, in the same order.\n\n${run}`,
+    target: run,
   };
 }
 

@@ -8,6 +8,7 @@ import type { Rng } from '../core/rng.ts';
 import type { QaCluster } from './clusters.ts';
 import {
   copyExample,
+  repeatExample,
   EXAMPLE_ROLES,
   groundingExample,
   lmExample,
@@ -25,7 +26,8 @@ export type RoleWeights = Readonly<Record<ExampleRole, number>>;
 /**
  * The default mix, in examples. Responder prompts hold every document of a cluster, so one costs
  * about four questioner prompts of compute; the weights keep the compute per role comparable.
- * `copy` is off by default (the bundled model's later stage turns it on with --role-weights).
+ * `copy` and `repeat` are off by default (the bundled model's later stages turn them on with
+ * --role-weights).
  */
 export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
   lm: 0.15,
@@ -34,6 +36,7 @@ export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
   grounding: 0.08,
   verifier: 0.3,
   copy: 0,
+  repeat: 0,
 };
 
 /** Share of questioner examples that show history examples. */
@@ -75,6 +78,8 @@ export function buildExample(
       return verifierExample(cluster, rng);
     case 'copy':
       return copyExample(cluster, rng);
+    case 'repeat':
+      return repeatExample(cluster, rng);
   }
 }
 

@@ -172,6 +172,7 @@ function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
     grounding: 'g',
     verifier: 'v',
     copy: 'c',
+    repeat: 'rep',
   };
   return EXAMPLE_ROLES.filter((r) => l[r] !== undefined)
     .map((r) => `${short[r]} ${(l[r] as number).toFixed(3)}`)
@@ -196,7 +197,7 @@ export function heldOutExamples(
   for (const task of ['docmath', 'qa', 'mc'] as const) {
     const pool = clusters.filter((c) => c.task === task);
     for (const role of EXAMPLE_ROLES) {
-      if (role === 'copy') continue;
+      if (role === 'copy' || role === 'repeat') continue;
       for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
         const ex = buildExample(role, rng.choice(pool), rng, opts);
         out.push(encodeExample(tok, ex, o));
@@ -209,6 +210,14 @@ export function heldOutExamples(
     const pool = clusters.filter((c) => c.task === task);
     for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
       out.push(encodeExample(tok, buildExample('copy', copyRng.choice(pool), copyRng, opts), o));
+    }
+  }
+  const repeatRng = Rng.derive(o.seed, 'pretrain:held-out:repeat');
+  for (const task of ['docmath', 'qa', 'mc'] as const) {
+    const pool = clusters.filter((c) => c.task === task);
+    for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
+      const ex = buildExample('repeat', repeatRng.choice(pool), repeatRng, opts);
+      out.push(encodeExample(tok, ex, o));
     }
   }
   return out;
