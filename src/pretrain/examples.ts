@@ -37,13 +37,7 @@ import { evidenceChain } from './chain.ts';
 
 /** What an example teaches. */
 export type ExampleRole =
-  | 'lm'
-  | 'questioner'
-  | 'responder'
-  | 'grounding'
-  | 'verifier'
-  | 'copy'
-  | 'repeat';
+  'lm' | 'questioner' | 'responder' | 'grounding' | 'verifier' | 'copy' | 'repeat';
 
 /**
  * Every role, in the order the mixture draws them (roles added later go last, so at weight 0 they
@@ -220,15 +214,18 @@ export function copyExample(cluster: QaCluster, rng: Rng): TextExample {
 }
 
 /**
- * Repeating a shuffled run of 16–48 words drawn from the cluster's documents. The order is random,
+ * Repeating a shuffled run of 16–48 distinct words of the cluster's documents. The order is random,
  * so language-model knowledge cannot predict the next word; only looking back at the prompt can
- * (find the current word there, take the one after it). That lookup is the induction mechanism
+ * (find the current word there, take the one after it); distinct words keep that lookup unambiguous. That lookup is the induction mechanism
  * every chained answer needs, taught where nothing else lowers the loss.
  */
 export function repeatExample(cluster: QaCluster, rng: Rng): TextExample {
-  const words = cluster.documents.join(' ').split(/\s+/).filter((w) => w !== '');
-  const count = 16 + rng.int(33);
-  const run = Array.from({ length: count }, () => rng.choice(words)).join(' ');
+  // Plain words only: numbers split into digit tokens that recur everywhere, and a lookup keyed on
+  // a recurring token is ambiguous (measured: runs with numbers never left the bag-of-words plateau).
+  const words = [...new Set(cluster.documents.join(' ').split(/[\s.,;:()|]+/))].filter((w) =>
+    /^[A-Za-z]+$/.test(w),
+  );
+  const run = rng.sample(words, Math.min(words.length, 16 + rng.int(33))).join(' ');
   return {
     role: 'repeat',
     task: cluster.task,
