@@ -65,7 +65,16 @@ describe('mixture', () => {
 
   it('never draws a role of weight 0', () => {
     const rng = new Rng(3);
-    const w = { lm: 0, questioner: 1, responder: 0, grounding: 0, verifier: 2, copy: 0, repeat: 0 };
+    const w = {
+      lm: 0,
+      questioner: 1,
+      responder: 0,
+      grounding: 0,
+      verifier: 2,
+      copy: 0,
+      repeat: 0,
+      induction: 0,
+    };
     for (let i = 0; i < 200; i++) expect(['questioner', 'verifier']).toContain(drawRole(w, rng));
     expect(() => drawRole({ ...w, questioner: 0, verifier: 0 }, rng)).toThrow(RangeError);
   });

@@ -37,7 +37,7 @@ import { evidenceChain } from './chain.ts';
 
 /** What an example teaches. */
 export type ExampleRole =
-  'lm' | 'questioner' | 'responder' | 'grounding' | 'verifier' | 'copy' | 'repeat';
+  'lm' | 'questioner' | 'responder' | 'grounding' | 'verifier' | 'copy' | 'repeat' | 'induction';
 
 /**
  * Every role, in the order the mixture draws them (roles added later go last, so at weight 0 they
@@ -51,6 +51,7 @@ export const EXAMPLE_ROLES: readonly ExampleRole[] = [
   'verifier',
   'copy',
   'repeat',
+  'induction',
 ];
 
 /** One supervised example as text. */

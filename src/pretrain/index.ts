@@ -17,6 +17,7 @@ export {
   type Reasoning,
   type TextExample,
 } from './examples.ts';
+export { inductionExample, inductionVocab, type InductionVocab } from './induction.ts';
 export { entityOf, evidenceChain, hopOrder, sentencesOf } from './chain.ts';
 export { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
 export {

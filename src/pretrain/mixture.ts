@@ -26,7 +26,7 @@ export type RoleWeights = Readonly<Record<ExampleRole, number>>;
 /**
  * The default mix, in examples. Responder prompts hold every document of a cluster, so one costs
  * about four questioner prompts of compute; the weights keep the compute per role comparable.
- * `copy` and `repeat` are off by default (the bundled model's later stages turn them on with
+ * `copy`, `repeat` and `induction` are off by default (the bundled model's later stages turn them on with
  * --role-weights).
  */
 export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
@@ -37,6 +37,7 @@ export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
   verifier: 0.3,
   copy: 0,
   repeat: 0,
+  induction: 0,
 };
 
 /** Share of questioner examples that show history examples. */
@@ -80,6 +81,9 @@ export function buildExample(
       return copyExample(cluster, rng);
     case 'repeat':
       return repeatExample(cluster, rng);
+    case 'induction':
+      // Token ids, not text: the pretraining loop builds these with inductionExample.
+      throw new RangeError('the induction drill is built from token ids (induction.ts), not text');
   }
 }
 

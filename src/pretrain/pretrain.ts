@@ -31,7 +31,8 @@ import { loadTokenizer, type HfTokenizer } from '../text/index.ts';
 import { heldOutClusters, trainingClusters, type QaCluster } from './clusters.ts';
 import { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
 import { EXAMPLE_ROLES, type ExampleOptions, type ExampleRole } from './examples.ts';
-import { buildExample, DEFAULT_ROLE_WEIGHTS, drawExample, type RoleWeights } from './mixture.ts';
+import { buildExample, DEFAULT_ROLE_WEIGHTS, drawRole, type RoleWeights } from './mixture.ts';
+import { inductionExample, inductionVocab } from './induction.ts';
 import { learningRateAt } from './schedule.ts';
 
 export interface PretrainOptions {
@@ -173,6 +174,7 @@ function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
     verifier: 'v',
     copy: 'c',
     repeat: 'rep',
+    induction: 'ind',
   };
   return EXAMPLE_ROLES.filter((r) => l[r] !== undefined)
     .map((r) => `${short[r]} ${(l[r] as number).toFixed(3)}`)
@@ -197,7 +199,7 @@ export function heldOutExamples(
   for (const task of ['docmath', 'qa', 'mc'] as const) {
     const pool = clusters.filter((c) => c.task === task);
     for (const role of EXAMPLE_ROLES) {
-      if (role === 'copy' || role === 'repeat') continue;
+      if (role === 'copy' || role === 'repeat' || role === 'induction') continue;
       for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
         const ex = buildExample(role, rng.choice(pool), rng, opts);
         out.push(encodeExample(tok, ex, o));
@@ -220,6 +222,9 @@ export function heldOutExamples(
       out.push(encodeExample(tok, ex, o));
     }
   }
+  const drillRng = Rng.derive(o.seed, 'pretrain:held-out:induction');
+  const drill = inductionVocab(tok);
+  for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) out.push(inductionExample(drillRng, drill));
   return out;
 }
 
@@ -273,6 +278,7 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
     countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
   };
   const heldOut = heldOutExamples(tok, o);
+  const drill = inductionVocab(tok);
   const schedule = {
     peak: o.learningRate,
     warmupSteps: o.warmupSteps,
@@ -300,7 +306,12 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
     const batch: EncodedExample[] = [];
     let seqTokens = 0;
     while (seqTokens < o.batchTokens) {
-      const ex = encodeExample(tok, drawExample(clusters, o.weights, rng, exOpts), o);
+      // Same draws as drawExample for the text roles; the induction drill is token ids.
+      const role = drawRole(o.weights, rng);
+      const ex =
+        role === 'induction'
+          ? inductionExample(rng, drill)
+          : encodeExample(tok, buildExample(role, rng.choice(clusters), rng, exOpts), o);
       // Longer than the model's context: cannot be trained on; drawn again (deterministic).
       if (ex.ids.length > maxPositions || trainedTokens(ex) <= 0) continue;
       batch.push(ex);

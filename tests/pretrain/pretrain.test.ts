@@ -39,7 +39,16 @@ function options(out: string, over: Partial<PretrainOptions> = {}): PretrainOpti
     warmupSteps: 1,
     clustersPerTask: 4,
     // Cheap roles only: the full-cluster responder prompt is the slow one.
-    weights: { lm: 1, questioner: 0.5, responder: 0, grounding: 0.5, verifier: 1, copy: 0.5, repeat: 0.5 },
+    weights: {
+      lm: 1,
+      questioner: 0.5,
+      responder: 0,
+      grounding: 0.5,
+      verifier: 1,
+      copy: 0.5,
+      repeat: 0.5,
+      induction: 0.5,
+    },
     log: () => undefined,
     ...over,
   };

@@ -1,0 +1,46 @@
+/**
+ * The induction drill: a run of 16–48 random ordinary token ids, a blank-line separator, and the
+ * same run again, with loss on the repeat. Nothing but looking back predicts the repeat (find the
+ * current token in the first run, take the one after it), and the run's length varies, so a head
+ * that copies from a fixed distance does not solve it.
+ *
+ * Measured on the bundled model (1.04M parameters, 16 runs per step, lr 1e-3 / 3e-3): the repeat
+ * loss sits on a plateau near 7 nats for about 1000 steps and then falls to below 0.1 within 200
+ * — the induction transition. With a fixed run length it falls within 150 steps instead, through
+ * a fixed-offset head that does not help elsewhere; runs of document words never left the plateau
+ * in 300 steps. The drill works on token ids, not text, so it is built here rather than in
+ * examples.ts. Pure; randomness from the injected Rng.
+ */
+import type { Rng } from '../core/rng.ts';
+import type { HfTokenizer } from '../text/tokenizer.ts';
+import type { EncodedExample } from './encode.ts';
+
+/** The token ids a drill draws from and the separator between the two runs. */
+export interface InductionVocab {
+  /** Drawn ids lie in [lo, hi): merged ordinary tokens, no raw bytes, no special tokens. */
+  readonly lo: number;
+  readonly hi: number;
+  readonly separator: readonly number[];
+}
+
+/**
+ * The drill vocabulary of a byte-level BPE tokenizer: the ids after the 256 byte tokens and before
+ * the first chat token.
+ * @throws Error when the tokenizer has no chat tokens or too few merged tokens.
+ */
+export function inductionVocab(tok: HfTokenizer): InductionVocab {
+  const hi = Math.min(tok.requireTokenId('<|im_start|>'), tok.requireTokenId('<|im_end|>'));
+  const lo = 256;
+  if (hi - lo < 64) {
+    throw new Error(`induction drill: only ${hi - lo} ordinary merged token ids below ${hi}`);
+  }
+  return { lo, hi, separator: tok.encode('\n\n', { addSpecialTokens: false }) };
+}
+
+/** One drill: separator, run, separator, run; the prompt is everything before the second run. */
+export function inductionExample(rng: Rng, vocab: InductionVocab): EncodedExample {
+  const length = 16 + rng.int(33);
+  const run = Array.from({ length }, () => vocab.lo + rng.int(vocab.hi - vocab.lo));
+  const prompt = [...vocab.separator, ...run, ...vocab.separator];
+  return { role: 'induction', ids: [...prompt, ...run], promptTokens: prompt.length };
+}
