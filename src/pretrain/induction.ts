@@ -13,7 +13,8 @@
  */
 import type { Rng } from '../core/rng.ts';
 import type { HfTokenizer } from '../text/tokenizer.ts';
-import type { EncodedExample } from './encode.ts';
+import { renderChat } from '../text/chat.ts';
+import { endOfTurnId, type EncodedExample } from './encode.ts';
 
 /** The token ids a drill draws from and the separator between the two runs. */
 export interface InductionVocab {
@@ -21,7 +22,16 @@ export interface InductionVocab {
   readonly lo: number;
   readonly hi: number;
   readonly separator: readonly number[];
+  /** The chat-rendered user turn around the run and the assistant header after it. */
+  readonly chatBefore: readonly number[];
+  readonly chatAfter: readonly number[];
+  readonly endOfTurn: number;
 }
+
+/** The drill's instruction when it is posed as a chat turn. */
+const CHAT_INSTRUCTION = 'Repeat the tokens below exactly, in the same order.\n\n';
+/** A placeholder that tokenizes to itself, so the template can be split around it. */
+const HOLE = '\u0001';
 
 /**
  * The drill vocabulary of a byte-level BPE tokenizer: the ids after the 256 byte tokens and before
@@ -34,13 +44,49 @@ export function inductionVocab(tok: HfTokenizer): InductionVocab {
   if (hi - lo < 64) {
     throw new Error(`induction drill: only ${hi - lo} ordinary merged token ids below ${hi}`);
   }
-  return { lo, hi, separator: tok.encode('\n\n', { addSpecialTokens: false }) };
+  const rendered = renderChat(tok, [{ role: 'user', content: CHAT_INSTRUCTION + HOLE }], {
+    addGenerationPrompt: true,
+    enableThinking: false,
+  }).ids;
+  const hole = tok.encode(HOLE, { addSpecialTokens: false });
+  const at = indexOfRun(rendered, hole);
+  if (hole.length !== 1 || at < 0) {
+    throw new Error('induction drill: the chat template does not keep the run where it was put');
+  }
+  return {
+    lo,
+    hi,
+    separator: tok.encode('\n\n', { addSpecialTokens: false }),
+    chatBefore: rendered.slice(0, at),
+    chatAfter: rendered.slice(at + 1),
+    endOfTurn: endOfTurnId(tok),
+  };
 }
 
-/** One drill: separator, run, separator, run; the prompt is everything before the second run. */
+function indexOfRun(ids: readonly number[], run: readonly number[]): number {
+  for (let i = 0; i + run.length <= ids.length; i++) {
+    if (run.every((id, k) => ids[i + k] === id)) return i;
+  }
+  return -1;
+}
+
+/**
+ * One drill: half the time bare (separator, run, separator, run), half the time as a chat turn
+ * (user: instruction + run; assistant: the run, end of turn). The prompt is everything before the
+ * second run. Both forms are needed: measured, a circuit learned on the bare form alone lowered the
+ * bare repeat loss to 0.2 nats but left the same runs posed as a chat turn at 8.8.
+ */
 export function inductionExample(rng: Rng, vocab: InductionVocab): EncodedExample {
   const length = 16 + rng.int(33);
   const run = Array.from({ length }, () => vocab.lo + rng.int(vocab.hi - vocab.lo));
-  const prompt = [...vocab.separator, ...run, ...vocab.separator];
-  return { role: 'induction', ids: [...prompt, ...run], promptTokens: prompt.length };
+  if (rng.next() < 0.5) {
+    const prompt = [...vocab.separator, ...run, ...vocab.separator];
+    return { role: 'induction', ids: [...prompt, ...run], promptTokens: prompt.length };
+  }
+  const prompt = [...vocab.chatBefore, ...run, ...vocab.chatAfter];
+  return {
+    role: 'induction',
+    ids: [...prompt, ...run, vocab.endOfTurn],
+    promptTokens: prompt.length,
+  };
 }
