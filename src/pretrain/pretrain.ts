@@ -206,20 +206,14 @@ export function heldOutExamples(
       }
     }
   }
-  // Copy examples come from their own stream, so adding the role left the others' set unchanged.
-  const copyRng = Rng.derive(o.seed, 'pretrain:held-out:copy');
-  for (const task of ['docmath', 'qa', 'mc'] as const) {
-    const pool = clusters.filter((c) => c.task === task);
-    for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
-      out.push(encodeExample(tok, buildExample('copy', copyRng.choice(pool), copyRng, opts), o));
-    }
-  }
-  const repeatRng = Rng.derive(o.seed, 'pretrain:held-out:repeat');
-  for (const task of ['docmath', 'qa', 'mc'] as const) {
-    const pool = clusters.filter((c) => c.task === task);
-    for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
-      const ex = buildExample('repeat', repeatRng.choice(pool), repeatRng, opts);
-      out.push(encodeExample(tok, ex, o));
+  // Roles added later come from streams of their own, so adding one left the others' set unchanged.
+  for (const role of ['copy', 'repeat'] as const) {
+    const own = Rng.derive(o.seed, `pretrain:held-out:${role}`);
+    for (const task of ['docmath', 'qa', 'mc'] as const) {
+      const pool = clusters.filter((c) => c.task === task);
+      for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
+        out.push(encodeExample(tok, buildExample(role, own.choice(pool), own, opts), o));
+      }
     }
   }
   const drillRng = Rng.derive(o.seed, 'pretrain:held-out:induction');
