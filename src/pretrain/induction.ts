@@ -28,6 +28,9 @@ export interface InductionVocab {
   readonly endOfTurn: number;
 }
 
+/** Share of drills posed as a chat turn unless told otherwise. */
+export const DEFAULT_DRILL_CHAT_SHARE = 0.5;
+
 /** The drill's instruction when it is posed as a chat turn. */
 const CHAT_INSTRUCTION = 'Repeat the tokens below exactly, in the same order.\n\n';
 /** A placeholder that tokenizes to itself, so the template can be split around it. */
@@ -71,15 +74,20 @@ function indexOfRun(ids: readonly number[], run: readonly number[]): number {
 }
 
 /**
- * One drill: half the time bare (separator, run, separator, run), half the time as a chat turn
- * (user: instruction + run; assistant: the run, end of turn). The prompt is everything before the
+ * One drill: bare (separator, run, separator, run) or, with probability `chatShare`, as a chat
+ * turn (user: instruction + run; assistant: the run, end of turn). The prompt is everything before the
  * second run. Both forms are needed: measured, a circuit learned on the bare form alone lowered the
  * bare repeat loss to 0.2 nats but left the same runs posed as a chat turn at 8.8.
  */
-export function inductionExample(rng: Rng, vocab: InductionVocab): EncodedExample {
+export function inductionExample(
+  rng: Rng,
+  vocab: InductionVocab,
+  chatShare = DEFAULT_DRILL_CHAT_SHARE,
+): EncodedExample {
   const length = 16 + rng.int(33);
   const run = Array.from({ length }, () => vocab.lo + rng.int(vocab.hi - vocab.lo));
-  if (rng.next() < 0.5) {
+  // Share 0: no draw at all, so bare-only drill streams stay as they were.
+  if (chatShare <= 0 || rng.next() >= chatShare) {
     const prompt = [...vocab.separator, ...run, ...vocab.separator];
     return { role: 'induction', ids: [...prompt, ...run], promptTokens: prompt.length };
   }

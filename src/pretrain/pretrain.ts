@@ -32,7 +32,7 @@ import { heldOutClusters, trainingClusters, type QaCluster } from './clusters.ts
 import { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
 import { EXAMPLE_ROLES, type ExampleOptions, type ExampleRole } from './examples.ts';
 import { buildExample, DEFAULT_ROLE_WEIGHTS, drawRole, type RoleWeights } from './mixture.ts';
-import { inductionExample, inductionVocab } from './induction.ts';
+import { DEFAULT_DRILL_CHAT_SHARE, inductionExample, inductionVocab } from './induction.ts';
 import { learningRateAt } from './schedule.ts';
 
 export interface PretrainOptions {
@@ -70,6 +70,8 @@ export interface PretrainOptions {
   readonly maxLmTokens: number;
   /** Held-out examples per role and task for the loss measurement. */
   readonly heldOutPerRoleTask: number;
+  /** Share of `induction` drills posed as a chat turn, in [0, 1] (the rest are bare). */
+  readonly drillChatShare: number;
   /** Progress output (one line per step). */
   readonly log: (line: string) => void;
 }
@@ -92,6 +94,7 @@ export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'fromDir' | 'outDir' | 'lo
   enableThinking: false,
   maxLmTokens: 384,
   heldOutPerRoleTask: 1,
+  drillChatShare: DEFAULT_DRILL_CHAT_SHARE,
 };
 
 /** What a finished run reports. */
@@ -135,6 +138,8 @@ function validate(o: PretrainOptions): void {
     bad('checkpointEvery', o.checkpointEvery, 'a positive integer');
   const w = o.examples.wrongRate;
   if (!(w >= 0 && w <= 1)) bad('wrongRate', w, 'a number in [0, 1]');
+  if (!(o.drillChatShare >= 0 && o.drillChatShare <= 1))
+    bad('drillChatShare', o.drillChatShare, 'a number in [0, 1]');
   const e = o.examples.evalPromptShare ?? 0;
   if (!(e >= 0 && e <= 1)) bad('evalPromptShare', e, 'a number in [0, 1]');
 }
@@ -186,7 +191,7 @@ export function heldOutExamples(
   tok: HfTokenizer,
   o: Pick<
     PretrainOptions,
-    'seed' | 'heldOutPerRoleTask' | 'examples' | 'enableThinking' | 'maxLmTokens'
+    'seed' | 'heldOutPerRoleTask' | 'examples' | 'enableThinking' | 'maxLmTokens' | 'drillChatShare'
   >,
   clusters: readonly QaCluster[] = heldOutClusters(DEFAULT_SYNTH_OPTIONS),
 ): EncodedExample[] {
@@ -218,7 +223,9 @@ export function heldOutExamples(
   }
   const drillRng = Rng.derive(o.seed, 'pretrain:held-out:induction');
   const drill = inductionVocab(tok);
-  for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) out.push(inductionExample(drillRng, drill));
+  for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
+    out.push(inductionExample(drillRng, drill, o.drillChatShare));
+  }
   return out;
 }
 
@@ -304,7 +311,7 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
       const role = drawRole(o.weights, rng);
       const ex =
         role === 'induction'
-          ? inductionExample(rng, drill)
+          ? inductionExample(rng, drill, o.drillChatShare)
           : encodeExample(tok, buildExample(role, rng.choice(clusters), rng, exOpts), o);
       // Longer than the model's context: cannot be trained on; drawn again (deterministic).
       if (ex.ids.length > maxPositions || trainedTokens(ex) <= 0) continue;

@@ -40,6 +40,7 @@ interface PretrainFlags {
   roleWeights?: string;
   evalPromptShare: string;
   reasoning: string;
+  drillChatShare: string;
   resume?: boolean;
   probe: string;
 }
@@ -106,6 +107,11 @@ export function registerPretrain(program: Command): void {
       `how qa/mc derivations are written: ${REASONING_STYLES.join(' | ')} (chain quotes the evidence hop by hop)`,
       'subjects',
     )
+    .option(
+      '--drill-chat-share <x>',
+      'share of induction drills posed as a chat turn (the rest bare)',
+      String(d.drillChatShare),
+    )
     .option('--resume', 'continue from <out>/checkpoint/')
     .option('--probe <n>', 'held-out prompts per task for the sampling probe (0: skip)', '0')
     .action((f: PretrainFlags) => {
@@ -152,6 +158,7 @@ export function registerPretrain(program: Command): void {
           reasoning: reasoningStyle(f.reasoning),
         },
         weights: roleWeights,
+        drillChatShare: probability(f.drillChatShare, '--drill-chat-share'),
         resume: f.resume === true,
         log: (line) => process.stdout.write(line + '\n'),
       });
