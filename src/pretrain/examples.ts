@@ -215,10 +215,11 @@ export function copyExample(cluster: QaCluster, rng: Rng): TextExample {
 }
 
 /**
- * Repeating a shuffled run of 16–48 distinct words of the cluster's documents. The order is random,
- * so language-model knowledge cannot predict the next word; only looking back at the prompt can
- * (find the current word there, take the one after it); distinct words keep that lookup unambiguous. That lookup is the induction mechanism
- * every chained answer needs, taught where nothing else lowers the loss.
+ * Repeating a shuffled run of 16–48 distinct words of the cluster's documents. The order is
+ * random, so language-model knowledge cannot predict the next word; only looking back at the
+ * prompt can (find the current word there, take the one after it), and distinct words keep that
+ * lookup unambiguous. It is the induction lookup every chained answer needs, in the chat format
+ * the roles use (induction.ts has the token-level drill that first forms the mechanism).
  */
 export function repeatExample(cluster: QaCluster, rng: Rng): TextExample {
   // Plain words only: numbers split into digit tokens that recur everywhere, and a lookup keyed on

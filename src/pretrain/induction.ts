@@ -5,8 +5,8 @@
  * that copies from a fixed distance does not solve it.
  *
  * Measured on the bundled model (1.04M parameters, 16 runs per step, lr 1e-3 / 3e-3): the repeat
- * loss sits on a plateau near 7 nats for about 1000 steps and then falls to below 0.1 within 200
- * — the induction transition. With a fixed run length it falls within 150 steps instead, through
+ * loss sits on a plateau near 7 nats for about 1000 steps and then falls to below 0.1 within
+ * 200–300 (constant learning rate) — the induction transition. With a fixed run length it falls within 150 steps instead, through
  * a fixed-offset head that does not help elsewhere; runs of document words never left the plateau
  * in 300 steps. The drill works on token ids, not text, so it is built here rather than in
  * examples.ts. Pure; randomness from the injected Rng.
@@ -41,7 +41,7 @@ const HOLE = '\u0001';
  * the first chat token.
  * @throws Error when the tokenizer has no chat tokens or too few merged tokens.
  */
-export function inductionVocab(tok: HfTokenizer): InductionVocab {
+export function inductionVocab(tok: HfTokenizer, enableThinking = false): InductionVocab {
   const hi = Math.min(tok.requireTokenId('<|im_start|>'), tok.requireTokenId('<|im_end|>'));
   const lo = 256;
   if (hi - lo < 64) {
@@ -49,7 +49,7 @@ export function inductionVocab(tok: HfTokenizer): InductionVocab {
   }
   const rendered = renderChat(tok, [{ role: 'user', content: CHAT_INSTRUCTION + HOLE }], {
     addGenerationPrompt: true,
-    enableThinking: false,
+    enableThinking,
   }).ids;
   const hole = tok.encode(HOLE, { addSpecialTokens: false });
   const at = indexOfRun(rendered, hole);
@@ -75,8 +75,8 @@ function indexOfRun(ids: readonly number[], run: readonly number[]): number {
 
 /**
  * One drill: bare (separator, run, separator, run) or, with probability `chatShare`, as a chat
- * turn (user: instruction + run; assistant: the run, end of turn). The prompt is everything before the
- * second run. Both forms are needed: measured, a circuit learned on the bare form alone lowered the
+ * turn (user: instruction + run; assistant: the run, end of turn). The prompt is everything
+ * before the second run. Both forms are needed: measured, a circuit learned on the bare form alone lowered the
  * bare repeat loss to 0.2 nats but left the same runs posed as a chat turn at 8.8.
  */
 export function inductionExample(

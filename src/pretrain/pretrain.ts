@@ -222,7 +222,7 @@ export function heldOutExamples(
     }
   }
   const drillRng = Rng.derive(o.seed, 'pretrain:held-out:induction');
-  const drill = inductionVocab(tok);
+  const drill = inductionVocab(tok, o.enableThinking);
   for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
     out.push(inductionExample(drillRng, drill, o.drillChatShare));
   }
@@ -279,7 +279,7 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
     countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
   };
   const heldOut = heldOutExamples(tok, o);
-  const drill = inductionVocab(tok);
+  const drill = inductionVocab(tok, o.enableThinking);
   const schedule = {
     peak: o.learningRate,
     warmupSteps: o.warmupSteps,
