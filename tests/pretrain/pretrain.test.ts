@@ -189,4 +189,32 @@ describe('spell pretrain on a tiny model', () => {
       }),
     ).toThrow(/--out must differ from --from/);
   }, 240_000);
+
+  it('takes the drill and reasoning flags through the CLI and names bad values', () => {
+    const run = (...extra: string[]): string =>
+      execFileSync(
+        process.execPath,
+        [BIN, 'pretrain', '--from', init, '--out', join(dir, 'drill'), '--steps', '1', ...extra],
+        { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', timeout: 120_000 },
+      );
+    const out = run(
+      '--batch-tokens',
+      '200',
+      '--reasoning',
+      'chain',
+      '--drill-chat-share',
+      '1',
+      '--role-weights',
+      'induction=1,lm=0,questioner=0,responder=0,grounding=0,verifier=0',
+    );
+    // only drills were drawn, and the held-out set reports the drill's loss too
+    expect(out).toMatch(/step 1\/1 lr \S+ loss ind \d/);
+    expect(out).toMatch(/"induction":\d/);
+    expect(() => run('--reasoning', 'steps')).toThrow(
+      /--reasoning expects one of subjects, chain, got "steps"/,
+    );
+    expect(() => run('--drill-chat-share', '2')).toThrow(
+      /--drill-chat-share expects a number in \[0, 1\], got "2"/,
+    );
+  }, 240_000);
 });
