@@ -52,8 +52,8 @@ export function inductionVocab(tok: HfTokenizer, enableThinking = false): Induct
     enableThinking,
   }).ids;
   const hole = tok.encode(HOLE, { addSpecialTokens: false });
-  const at = indexOfRun(rendered, hole);
-  if (hole.length !== 1 || at < 0) {
+  const at = hole.length === 1 ? rendered.indexOf(hole[0]) : -1;
+  if (at < 0) {
     throw new Error('induction drill: the chat template does not keep the run where it was put');
   }
   return {
@@ -64,13 +64,6 @@ export function inductionVocab(tok: HfTokenizer, enableThinking = false): Induct
     chatAfter: rendered.slice(at + 1),
     endOfTurn: endOfTurnId(tok),
   };
-}
-
-function indexOfRun(ids: readonly number[], run: readonly number[]): number {
-  for (let i = 0; i + run.length <= ids.length; i++) {
-    if (run.every((id, k) => ids[i + k] === id)) return i;
-  }
-  return -1;
 }
 
 /**
