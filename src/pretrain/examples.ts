@@ -37,7 +37,15 @@ import { evidenceChain } from './chain.ts';
 
 /** What an example teaches. */
 export type ExampleRole =
-  'lm' | 'questioner' | 'responder' | 'grounding' | 'verifier' | 'copy' | 'repeat' | 'induction';
+  | 'lm'
+  | 'questioner'
+  | 'responder'
+  | 'grounding'
+  | 'verifier'
+  | 'copy'
+  | 'repeat'
+  | 'induction'
+  | 'quote';
 
 /**
  * Every role, in the order the mixture draws them (roles added later go last, so at weight 0 they
@@ -52,6 +60,7 @@ export const EXAMPLE_ROLES: readonly ExampleRole[] = [
   'copy',
   'repeat',
   'induction',
+  'quote',
 ];
 
 /** One supervised example as text. */

@@ -19,6 +19,7 @@ export {
 } from './examples.ts';
 export { inductionExample, inductionVocab, type InductionVocab } from './induction.ts';
 export { entityOf, evidenceChain, hopOrder, sentencesOf } from './chain.ts';
+export { openingOf, openingWords, quoteExample } from './quote.ts';
 export { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
 export {
   DEFAULT_ROLE_WEIGHTS,

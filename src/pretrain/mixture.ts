@@ -19,6 +19,7 @@ import {
   type ExampleRole,
   type TextExample,
 } from './examples.ts';
+import { quoteExample } from './quote.ts';
 
 /** Relative weight of each role in the stream (need not sum to 1). */
 export type RoleWeights = Readonly<Record<ExampleRole, number>>;
@@ -26,7 +27,7 @@ export type RoleWeights = Readonly<Record<ExampleRole, number>>;
 /**
  * The default mix, in examples. Responder prompts hold every document of a cluster, so one costs
  * about four questioner prompts of compute; the weights keep the compute per role comparable.
- * `copy`, `repeat` and `induction` are off by default (the bundled model's later stages turn them on with
+ * `copy`, `repeat`, `induction` and `quote` are off by default (the bundled model's later stages turn them on with
  * --role-weights).
  */
 export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
@@ -38,7 +39,11 @@ export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
   copy: 0,
   repeat: 0,
   induction: 0,
+  quote: 0,
 };
+
+/** Longest opening a quote drill names (three of them stay well inside a 2,048-token example). */
+const QUOTE_MAX_TOKENS = 48;
 
 /** Share of questioner examples that show history examples. */
 const HISTORY_SHARE = 0.35;
@@ -81,6 +86,8 @@ export function buildExample(
       return copyExample(cluster, rng);
     case 'repeat':
       return repeatExample(cluster, rng);
+    case 'quote':
+      return quoteExample(cluster, rng, opts.countTokens, QUOTE_MAX_TOKENS);
     case 'induction':
       // Token ids, not text: the pretraining loop builds these with inductionExample.
       throw new RangeError('the induction drill is built from token ids (induction.ts), not text');

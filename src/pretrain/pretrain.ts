@@ -180,6 +180,7 @@ function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
     copy: 'c',
     repeat: 'rep',
     induction: 'ind',
+    quote: 'quo',
   };
   return EXAMPLE_ROLES.filter((r) => l[r] !== undefined)
     .map((r) => `${short[r]} ${(l[r] as number).toFixed(3)}`)
@@ -204,7 +205,8 @@ export function heldOutExamples(
   for (const task of ['docmath', 'qa', 'mc'] as const) {
     const pool = clusters.filter((c) => c.task === task);
     for (const role of EXAMPLE_ROLES) {
-      if (role === 'copy' || role === 'repeat' || role === 'induction') continue;
+      if (role === 'copy' || role === 'repeat' || role === 'induction' || role === 'quote')
+        continue;
       for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
         const ex = buildExample(role, rng.choice(pool), rng, opts);
         out.push(encodeExample(tok, ex, o));
@@ -212,7 +214,7 @@ export function heldOutExamples(
     }
   }
   // Roles added later come from streams of their own, so adding one left the others' set unchanged.
-  for (const role of ['copy', 'repeat'] as const) {
+  for (const role of ['copy', 'repeat', 'quote'] as const) {
     const own = Rng.derive(o.seed, `pretrain:held-out:${role}`);
     for (const task of ['docmath', 'qa', 'mc'] as const) {
       const pool = clusters.filter((c) => c.task === task);

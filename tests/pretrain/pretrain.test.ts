@@ -48,6 +48,7 @@ function options(out: string, over: Partial<PretrainOptions> = {}): PretrainOpti
       copy: 0.5,
       repeat: 0.5,
       induction: 0.5,
+      quote: 0.5,
     },
     log: () => undefined,
     ...over,

@@ -95,7 +95,7 @@ export function registerPretrain(program: Command): void {
     .option('--wrong-rate <x>', 'share of deliberately wrong responder answers', '0.2')
     .option(
       '--role-weights <spec>',
-      'example mix, e.g. "copy=0.5,lm=0.1" (unnamed roles keep their defaults: lm=0.15, questioner=0.3, responder=0.17, grounding=0.08, verifier=0.3, copy=0, repeat=0, induction=0)',
+      'example mix, e.g. "copy=0.5,lm=0.1" (unnamed roles keep their defaults: lm=0.15, questioner=0.3, responder=0.17, grounding=0.08, verifier=0.3, copy=0, repeat=0, induction=0, quote=0)',
     )
     .option(
       '--eval-prompt-share <x>',
