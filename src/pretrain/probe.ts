@@ -6,7 +6,9 @@
  * - responder: the real prompt with all documents and the held-out question → whether the rule
  *   check could extract an answer (format) and whether it scores 1 (accuracy), per task;
  * - verifier: the real prompt on a right or wrong extracted answer → whether the vote parses,
- *   and whether it agrees with the rule check.
+ *   and whether it agrees with the rule check;
+ * - quote (quote.ts): which named document openings come back verbatim — the in-cluster lookup
+ *   every chained answer needs, measured apart from the roles.
  * In-thread sampling with `Qwen3Model.sample`; deterministic for a seed.
  */
 import { Rng } from '../core/rng.ts';
@@ -25,6 +27,10 @@ import { renderChat } from '../text/chat.ts';
 import type { HfTokenizer } from '../text/tokenizer.ts';
 import type { QaCluster } from './clusters.ts';
 import { responderQuestionOf, verifierExample } from './examples.ts';
+import { quoteExample } from './quote.ts';
+
+/** Longest opening a probe quote names (the drill's own limit). */
+const QUOTE_MAX_TOKENS = 48;
 
 export interface ProbeOptions {
   /** Held-out prompts per task and role. */
@@ -60,6 +66,11 @@ export interface TaskProbe {
    * every role's content depends on.
    */
   readonly verifierCopies: number;
+  /**
+   * Share of the document openings a quote prompt names that the reply reproduces exactly, on its
+   * own line and in order (quote.ts): whether the model finds a document among look-alikes.
+   */
+  readonly quoteExact: number;
 }
 
 export interface ProbeResult {
@@ -74,6 +85,7 @@ function generate(
   prompt: string,
   seed: number,
   o: ProbeOptions,
+  maxTokens: number = o.maxTokens,
 ): string {
   const ids = renderChat(tok, [{ role: 'user', content: prompt }], {
     addGenerationPrompt: true,
@@ -86,7 +98,7 @@ function generate(
     prompt: ids,
     numSamples: 1,
     params: {
-      maxTokens: o.maxTokens,
+      maxTokens,
       temperature: o.temperature,
       topP: 1,
       topK: -1,
@@ -106,6 +118,8 @@ export function probeModel(
   onItem?: (done: number, total: number) => void,
 ): ProbeResult {
   const rng = Rng.derive(o.seed, 'pretrain:probe');
+  // Its own stream, so adding the quote row left the role rows' draws as they were.
+  const quoteRng = Rng.derive(o.seed, 'pretrain:probe:quote');
   const countTokens = (t: string): number => tok.encode(t, { addSpecialTokens: false }).length;
   const tasks: readonly Task[] = ['docmath', 'qa', 'mc'];
   const byTask = {} as Record<Task, TaskProbe>;
@@ -120,6 +134,8 @@ export function probeModel(
     let vValid = 0;
     let vAgree = 0;
     let vCopies = 0;
+    let quoted = 0;
+    let named = 0;
     for (const c of pool) {
       // Questioner: k random documents, as a first visit of the self-play loop draws them.
       const k = Math.min(o.questionerDocs, c.documents.length);
@@ -160,10 +176,26 @@ export function probeModel(
       if (vote === (vEx.correct === true ? 1 : 0)) vAgree++;
       const [pred, gt] = vEx.judged ?? ['', ''];
       if (vText.includes(`(${pred})`) && vText.includes(`(${gt})`)) vCopies++;
-      if (samples.length < 3 * tasks.length && pool.indexOf(c) === 0) {
+      // Quote: up to three openings of at most 48 tokens each, so twice the role budget (≤ 160).
+      const qEx = quoteExample(c, quoteRng, countTokens, QUOTE_MAX_TOKENS);
+      const want = qEx.target.split('\n');
+      const got = generate(
+        model,
+        tok,
+        qEx.prompt ?? '',
+        quoteRng.int(2 ** 31),
+        o,
+        Math.min(160, 2 * o.maxTokens),
+      )
+        .trim()
+        .split('\n');
+      named += want.length;
+      quoted += want.filter((line, i) => got[i]?.trim() === line).length;
+      if (samples.length < 4 * tasks.length && pool.indexOf(c) === 0) {
         samples.push({ role: 'questioner', task, text: qText });
         samples.push({ role: 'responder', task, text: rText });
         samples.push({ role: 'verifier', task, text: vText });
+        samples.push({ role: 'quote', task, text: got.join('\n') });
       }
       onItem?.(++done, total);
     }
@@ -176,6 +208,7 @@ export function probeModel(
       verifierValid: vValid / n,
       verifierAgrees: vAgree / n,
       verifierCopies: vCopies / n,
+      quoteExact: quoted / Math.max(1, named),
     };
   }
   return { byTask, samples };
@@ -185,14 +218,14 @@ export function probeModel(
 export function formatProbe(r: ProbeResult): string {
   const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
   const lines = [
-    '| task | n | questioner parse ok | responder format | responder accuracy | verifier valid | verifier agrees | verifier copies both answers |',
-    '|---|---|---|---|---|---|---|---|',
+    '| task | n | questioner parse ok | responder format | responder accuracy | verifier valid | verifier agrees | verifier copies both answers | quotes exact |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [task, t] of Object.entries(r.byTask)) {
     lines.push(
       `| ${task} | ${t.n} | ${pct(t.questionerOk)} | ${pct(t.responderFormat)} | ` +
         `${pct(t.responderAccuracy)} | ${pct(t.verifierValid)} | ${pct(t.verifierAgrees)} | ` +
-        `${pct(t.verifierCopies)} |`,
+        `${pct(t.verifierCopies)} | ${pct(t.quoteExact)} |`,
     );
   }
   return lines.join('\n');

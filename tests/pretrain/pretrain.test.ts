@@ -145,6 +145,7 @@ describe('spell pretrain on a tiny model', () => {
         t.verifierValid,
         t.verifierAgrees,
         t.verifierCopies,
+        t.quoteExact,
       ])
         expect(v >= 0 && v <= 1).toBe(true);
     }
