@@ -19,7 +19,8 @@ describe('the quote drill', () => {
         const ex = quoteExample(c, rng, words, 30);
         expect(ex.role).toBe('quote');
         const [context, instruction] = (ex.prompt as string).split('\n\nQuote, word for word,');
-        const shown = context.split('\n\n')[0];
+        const shown = /<text>\n([^]*)\n<\/text>$/.exec(context)?.[1] ?? '';
+        expect(shown).not.toBe('');
         const keys = instruction
           .split('\n')
           .slice(1)

@@ -88,7 +88,8 @@ export function quoteExample(
     role: 'quote',
     task: cluster.task,
     prompt:
-      `${shown.map((i) => docs[i]).join('\n')}\n\n` +
+      // The responder prompt's text block: a lookup learned in one form did not carry to another.
+      `Read the text below.\n\n<text>\n${shown.map((i) => docs[i]).join('\n')}\n</text>\n\n` +
       `Quote, word for word, the opening sentences of each document above that begins with these words:\n${keys}`,
     target: named.map((i) => openings.get(i) as string).join('\n'),
   };
