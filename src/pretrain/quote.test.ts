@@ -48,6 +48,16 @@ describe('the quote drill', () => {
     expect(openingOf(doc, words, 5)).toBeUndefined();
   });
 
+  it('always finds something to quote when only one document of the cluster can be quoted', () => {
+    const table = `Table 1: Costs\n${'| Item | 2020 | 2021 | 2022 |\n'.repeat(12)}`;
+    const docs = [...Array.from({ length: 9 }, () => table), 'Fenwick is a town. It is small.'];
+    const rng = new Rng(2);
+    for (let k = 0; k < 20; k++) {
+      const ex = quoteExample({ ...clusters[0], documents: docs }, rng, words, 30);
+      expect(ex.target).toBe('Fenwick is a town. It is small.');
+    }
+  });
+
   it('refuses a cluster with nothing it can quote, naming the cluster', () => {
     const c = { ...clusters[0], id: 'qa-x', documents: ['a b c d e f g h.', 'a b c x y z.'] };
     expect(() => quoteExample(c, new Rng(1), words, 30)).toThrow(/qa-x/);

@@ -50,7 +50,7 @@ export function openingOf(
  * order, so the distractors share their templates), then an instruction naming 1–3 of them by
  * their opening words; the target is each named document's opening (`openingOf`), one per line,
  * in the instruction's order. Documents without a short enough opening, or whose opening words
- * are not unique among those shown, are never named.
+ * are not unique in the cluster, are never named.
  * @throws RangeError when the cluster has no document that can be quoted.
  */
 export function quoteExample(
@@ -60,29 +60,25 @@ export function quoteExample(
   maxQuoteTokens: number,
 ): TextExample {
   const docs = cluster.documents;
-  const shown = rng
-    .sample(
-      docs.map((_, i) => i),
-      Math.min(docs.length, 3 + rng.int(8)),
-    )
-    .sort((a, b) => a - b);
   const keyCount = new Map<string, number>();
-  for (const i of shown) {
-    const key = openingWords(docs[i]);
-    keyCount.set(key, (keyCount.get(key) ?? 0) + 1);
-  }
+  for (const d of docs) keyCount.set(openingWords(d), (keyCount.get(openingWords(d)) ?? 0) + 1);
   const openings = new Map<number, string>();
-  for (const i of shown) {
-    const text = openingOf(docs[i], countTokens, maxQuoteTokens);
-    if (text !== undefined && keyCount.get(openingWords(docs[i])) === 1) openings.set(i, text);
-  }
-  const quotable = [...openings.keys()];
-  if (quotable.length === 0) {
+  docs.forEach((d, i) => {
+    const text = openingOf(d, countTokens, maxQuoteTokens);
+    if (text !== undefined && keyCount.get(openingWords(d)) === 1) openings.set(i, text);
+  });
+  if (openings.size === 0) {
     throw new RangeError(
       `cluster ${cluster.id}: no document opening is short and unique enough to quote`,
     );
   }
-  const named = rng.sample(quotable, Math.min(quotable.length, 1 + rng.int(3)));
+  // Named documents first, then distractors up to the shown count: every prompt can be answered.
+  const named = rng.sample([...openings.keys()], Math.min(openings.size, 1 + rng.int(3)));
+  const others = docs.map((_, i) => i).filter((i) => !named.includes(i));
+  const extra = Math.max(0, Math.min(docs.length, 3 + rng.int(8)) - named.length);
+  const shown = [...named, ...rng.sample(others, Math.min(others.length, extra))].sort(
+    (a, b) => a - b,
+  );
   const keys = named.map((i) => `- ${openingWords(docs[i])} …`).join('\n');
   return {
     role: 'quote',
