@@ -76,6 +76,8 @@ export interface AlgorithmConfig {
     readonly qaAnswerMaxTokens: number;
     /** A grounding-filter rule score at or above this marks the question bad_ground. */
     readonly groundingThreshold: number;
+    /** Free-form QA references must occur in the questioner's documents (else bad_format). */
+    readonly qaAnswerInDocuments: boolean;
   };
   readonly history: {
     /** Entries kept per cluster and task (L); the oldest is evicted first. */
@@ -117,6 +119,7 @@ export const DEFAULT_ALGORITHM_CONFIG: AlgorithmConfig = {
     normScope: 'per-task',
     qaAnswerMaxTokens: 40,
     groundingThreshold: 0.1,
+    qaAnswerInDocuments: false,
   },
   history: {
     capacity: 3,

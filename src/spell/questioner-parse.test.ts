@@ -229,3 +229,34 @@ describe('prompt and parser agree', () => {
     },
   );
 });
+
+describe('references taken from the documents (opt-in)', () => {
+  const docs = 'Fenwick is a town in the region of North  Vale.\nIt lies on the river Dane.';
+  const reply = (answer: string): string =>
+    fenced(JSON.stringify({ question: 'Where is Fenwick?', answer }));
+
+  test('a qa reference found in the documents passes, ignoring case and whitespace runs', () => {
+    for (const a of ['North Vale', 'north vale', 'Dane', 'The correct answer is North Vale']) {
+      expect(parseQuestioner('qa', reply(a), { ...OPTS, documents: docs })).toMatchObject({
+        kind: 'ok',
+      });
+    }
+  });
+
+  test('a qa reference the documents never mention is a format error naming it', () => {
+    const r = parseQuestioner('qa', reply('Fane'), { ...OPTS, documents: docs });
+    expect(r).toEqual({
+      kind: 'format_error',
+      reason: '"answer" "Fane" does not occur in the documents',
+    });
+    // Without documents the check is off, as in the reference code.
+    expect(parseQuestioner('qa', reply('Fane'), OPTS)).toMatchObject({ kind: 'ok' });
+  });
+
+  test('docmath and mc answers are not extractive and are not checked', () => {
+    const math = fenced(JSON.stringify({ question: 'Total?', answer: 12.5 }));
+    expect(parseQuestioner('docmath', math, { ...OPTS, documents: docs })).toMatchObject({
+      kind: 'ok',
+    });
+  });
+});

@@ -39,6 +39,16 @@ describe('train config', () => {
     );
   });
 
+  test('only the local preset requires free-form references to come from the documents', () => {
+    expect(resolveTrainConfig({}).algorithm.qaAnswerInDocuments).toBe(false);
+    expect(loadTrainConfig({ preset: 'paper' }).algorithm.qaAnswerInDocuments).toBe(false);
+    expect(loadTrainConfig({ preset: 'local' }).algorithm.qaAnswerInDocuments).toBe(true);
+    expect(
+      loadTrainConfig({ preset: 'local', overrides: ['algorithm.qaAnswerInDocuments=false'] })
+        .algorithm.qaAnswerInDocuments,
+    ).toBe(false);
+  });
+
   test('precedence is preset < file < flags < overrides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spell-cfg-'));
     const file = join(dir, 'c.yaml');

@@ -121,6 +121,11 @@ export const TrainConfigSchema = z
         groundingThreshold: z.number().default(0.1),
         /** Free-form reference answers longer than this many tokens are dropped (not penalised). */
         qaMaxAnswerTokens: positiveInt.default(40),
+        /**
+         * A free-form QA reference answer must occur in the documents the questioner saw, else the
+         * question is bad_format (off in the reference code; the local preset turns it on).
+         */
+        qaAnswerInDocuments: z.boolean().default(false),
         /** Rule metric for free-form answers. */
         qaMetric: z.enum(['cem-strict', 'cem-loose', 'em', 'f1']).default('cem-strict'),
         /** Bad questioner samples drawn per good one, per task. */
@@ -201,7 +206,11 @@ export const PRESETS: Readonly<Record<'paper' | 'local', ConfigTree>> = {
     // majority) paid its false YES votes: in a measured run 163 of ~177 rewarded answers were
     // rule-wrong and held-out accuracy fell. The verifier still votes and is trained; it does not
     // pay the responder until it is better than chance (rewardCombine=max restores the reference).
-    algorithm: { verifier: { updateRatio: 0.5 }, rewardCombine: 'rule' },
+    // With rule-only pay the pair still colluded: the questioner learned to ask questions whose
+    // reference is the responder's favourite answer ("Fane": 476 of 800 qa answers and 144 of
+    // 230 qa questions in a run's last third, references absent from the questioner's documents
+    // in 9 of 10 questions). A reference taken from the documents closes that loop.
+    algorithm: { verifier: { updateRatio: 0.5 }, rewardCombine: 'rule', qaAnswerInDocuments: true },
     optim: { learningRate: 1e-4, beta2: 0.99 },
   },
 };

@@ -160,7 +160,7 @@ export async function runGenBatch(
       // The reference raises here; we refuse the cluster loudly but keep the run alive.
       counters.add('questioner/overlong_prompt');
     }
-    return { d, plan, targetLetter, promptIds, uid: `${uidPrefix}-q${i}` };
+    return { d, plan, documents, targetLetter, promptIds, uid: `${uidPrefix}-q${i}` };
   });
   const usable = plans.filter((p) => p.promptIds.length <= cfg.rollout.maxPromptTokens);
   const qGens = await policy.sampleAll(
@@ -176,6 +176,7 @@ export async function runGenBatch(
       countTokens: (t) => policy.countTokens(t),
       maxAnswerTokens: algo.questioner.qaAnswerMaxTokens,
       ...(p.targetLetter !== undefined ? { targetLetter: p.targetLetter } : {}),
+      ...(algo.questioner.qaAnswerInDocuments ? { documents: p.documents } : {}),
     });
     const label: QuestionerLabel =
       parse.kind === 'ok'

@@ -67,6 +67,7 @@ export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
       normScope: a.questionerNormalization,
       qaAnswerMaxTokens: a.qaMaxAnswerTokens,
       groundingThreshold: a.groundingThreshold,
+      qaAnswerInDocuments: a.qaAnswerInDocuments,
     },
     history: {
       ...d.history,
