@@ -103,6 +103,15 @@ describe('state file', () => {
     expect(() => checkIdentity('f', identity, { ...identity })).not.toThrow();
   });
 
+  test('an option recorded only when set is checked from either side', () => {
+    const strict = { ...identity, qaAnswerInDocuments: true as const };
+    expect(() => checkIdentity('f', strict, identity)).toThrow(
+      'qaAnswerInDocuments=true, this run asks for qaAnswerInDocuments=undefined',
+    );
+    expect(() => checkIdentity('f', identity, strict)).toThrow(/qaAnswerInDocuments/);
+    expect(() => checkIdentity('f', strict, { ...strict })).not.toThrow();
+  });
+
   test('a later record of a slot supersedes an earlier one', () => {
     const latest = latestBySlot([record(0, 'error'), record(1, 'kept'), record(0, 'rejected')]);
     expect(latest.get(0)?.status).toBe('rejected');

@@ -23,6 +23,8 @@ export interface RunIdentity {
   readonly docsPerQuestion: number;
   readonly keep: string;
   readonly data: readonly string[];
+  /** Present (true) only when --qa-answer-in-documents was given, so older state files still match. */
+  readonly qaAnswerInDocuments?: true;
 }
 
 export interface StateHeader {
@@ -44,6 +46,7 @@ const headerSchema = z.object({
     docsPerQuestion: z.number(),
     keep: z.string(),
     data: z.array(z.string()),
+    qaAnswerInDocuments: z.literal(true).optional(),
   }),
   createdAt: z.string(),
 });
@@ -130,7 +133,11 @@ export function loadState(file: string): LoadedState {
  * @throws ConfigurationError naming the differing field, the stored and the requested values.
  */
 export function checkIdentity(file: string, stored: RunIdentity, requested: RunIdentity): void {
-  for (const key of Object.keys(requested) as (keyof RunIdentity)[]) {
+  // Both sides' keys: optional keys are written only when set, so one side may lack them.
+  const keys = new Set([...Object.keys(stored), ...Object.keys(requested)]) as Set<
+    keyof RunIdentity
+  >;
+  for (const key of keys) {
     const a = JSON.stringify(stored[key]);
     const b = JSON.stringify(requested[key]);
     if (a !== b) {

@@ -4,7 +4,7 @@
  * losses); an endpoint that fails part of the time is ridden out by retries; an endpoint that is
  * down stops the run with a --resume hint, and resuming later fills in exactly the failed slots.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { QuestionRecord } from '../../src/generate/index.ts';
@@ -108,6 +108,19 @@ describe('spell generate against spell serve', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('pass --resume');
     expect(stateRecords(`${out}.state.jsonl`)).toHaveLength(8);
+  });
+
+  test('--qa-answer-in-documents is part of the run: recorded in the state, checked on resume', async () => {
+    const out = join(dir, 'strict.jsonl');
+    const run = await runSpell(args(serve.url, out, 2, ['--qa-answer-in-documents']));
+    expect(run.code, run.stderr).toBe(0);
+    const header = JSON.parse(readFileSync(`${out}.state.jsonl`, 'utf8').split('\n')[0]) as {
+      identity: { qaAnswerInDocuments?: boolean };
+    };
+    expect(header.identity.qaAnswerInDocuments).toBe(true);
+    const loose = await runSpell(args(serve.url, out, 2, ['--resume']));
+    expect(loose.code).toBe(2);
+    expect(loose.stderr).toContain('qaAnswerInDocuments=true');
   });
 
   test('an endpoint that fails every third request is ridden out by retries', async () => {

@@ -56,6 +56,7 @@ interface GenerateFlags {
   tokenizer?: string;
   duplicateThreshold: string;
   qaMetric: string;
+  qaAnswerInDocuments?: boolean;
   state?: string;
   priceInput?: string;
   priceOutput?: string;
@@ -175,6 +176,10 @@ export function registerGenerate(program: Command): void {
       'QA rule check: cem-strict, cem-loose, em, f1, half-em',
       'cem-strict',
     )
+    .option(
+      '--qa-answer-in-documents',
+      "reject free-form QA references that do not occur in the questioner's documents",
+    )
     .option('--state <FILE>', 'state file (default <out>.state.jsonl)')
     .option('--price-input <P>', 'price per million prompt tokens, for the cost estimate')
     .option('--price-output <P>', 'price per million completion tokens, for the cost estimate')
@@ -212,6 +217,7 @@ export function registerGenerate(program: Command): void {
         'in (0, 1]',
       );
       const qaMetric = parseQaMetric(flags.qaMetric);
+      const answerInDocs = flags.qaAnswerInDocuments === true;
       if (qaMetric === undefined) {
         throw new ConfigurationError(
           `--qa-metric: unknown metric '${flags.qaMetric}' (expected cem-strict, cem-loose, em, f1, half-em)`,
@@ -349,6 +355,7 @@ export function registerGenerate(program: Command): void {
             docsPerQuestion,
             keep: keep.spec,
             data: dataPaths,
+            ...(answerInDocs ? { qaAnswerInDocuments: true as const } : {}),
           },
           settings: {
             groupSize,
@@ -360,7 +367,13 @@ export function registerGenerate(program: Command): void {
             topP,
             seed,
             qaMetric,
-            algorithm: DEFAULT_ALGORITHM_CONFIG,
+            algorithm: {
+              ...DEFAULT_ALGORITHM_CONFIG,
+              questioner: {
+                ...DEFAULT_ALGORITHM_CONFIG.questioner,
+                qaAnswerInDocuments: answerInDocs,
+              },
+            },
           },
           keep,
           duplicateThreshold,
