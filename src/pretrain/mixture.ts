@@ -19,7 +19,7 @@ import {
   type ExampleRole,
   type TextExample,
 } from './examples.ts';
-import { quoteExample } from './quote.ts';
+import { QUOTE_MAX_TOKENS, quoteExample } from './quote.ts';
 
 /** Relative weight of each role in the stream (need not sum to 1). */
 export type RoleWeights = Readonly<Record<ExampleRole, number>>;
@@ -41,9 +41,6 @@ export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
   induction: 0,
   quote: 0,
 };
-
-/** Longest opening a quote drill names (three of them stay well inside a 2,048-token example). */
-const QUOTE_MAX_TOKENS = 48;
 
 /** Share of questioner examples that show history examples. */
 const HISTORY_SHARE = 0.35;

@@ -27,10 +27,7 @@ import { renderChat } from '../text/chat.ts';
 import type { HfTokenizer } from '../text/tokenizer.ts';
 import type { QaCluster } from './clusters.ts';
 import { responderQuestionOf, verifierExample } from './examples.ts';
-import { quoteExample } from './quote.ts';
-
-/** Longest opening a probe quote names (the drill's own limit). */
-const QUOTE_MAX_TOKENS = 48;
+import { QUOTE_MAX_TOKENS, quoteExample } from './quote.ts';
 
 export interface ProbeOptions {
   /** Held-out prompts per task and role. */

@@ -17,6 +17,9 @@ import type { QaCluster } from './clusters.ts';
 import { sentencesOf } from './chain.ts';
 import type { TextExample } from './examples.ts';
 
+/** Longest opening the drill names, in tokens (three of them stay well inside a 2,048-token example). */
+export const QUOTE_MAX_TOKENS = 48;
+
 /** Words of a document's opening that name it in the instruction. */
 const KEY_WORDS = 3;
 
