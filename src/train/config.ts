@@ -209,7 +209,8 @@ export const PRESETS: Readonly<Record<'paper' | 'local', ConfigTree>> = {
     // With rule-only pay the pair still colluded: the questioner learned to ask questions whose
     // reference is the responder's favourite answer ("Fane": 476 of 800 qa answers and 144 of
     // 230 qa questions in a run's last third, references absent from the questioner's documents
-    // in 9 of 10 questions). A reference taken from the documents closes that loop.
+    // in 9 of 10 questions). Requiring references from the documents rejects those; the favourite
+    // then moves to a name the documents hold ("Low Fells"), a narrower loop but not a closed one.
     algorithm: { verifier: { updateRatio: 0.5 }, rewardCombine: 'rule', qaAnswerInDocuments: true },
     optim: { learningRate: 1e-4, beta2: 0.99 },
   },
