@@ -187,6 +187,12 @@ function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
     .join(' ');
 }
 
+/**
+ * Text roles added after the first held-out set: each draws its held-out examples from a stream of
+ * its own, so adding one left the others' set unchanged (the induction drill has its own too).
+ */
+const OWN_STREAM_ROLES = ['copy', 'repeat', 'quote'] as const;
+
 /** A fixed set of held-out examples (evaluation clusters; measurement only). */
 export function heldOutExamples(
   tok: HfTokenizer,
@@ -205,16 +211,14 @@ export function heldOutExamples(
   for (const task of ['docmath', 'qa', 'mc'] as const) {
     const pool = clusters.filter((c) => c.task === task);
     for (const role of EXAMPLE_ROLES) {
-      if (role === 'copy' || role === 'repeat' || role === 'induction' || role === 'quote')
-        continue;
+      if (role === 'induction' || (OWN_STREAM_ROLES as readonly string[]).includes(role)) continue;
       for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
         const ex = buildExample(role, rng.choice(pool), rng, opts);
         out.push(encodeExample(tok, ex, o));
       }
     }
   }
-  // Roles added later come from streams of their own, so adding one left the others' set unchanged.
-  for (const role of ['copy', 'repeat', 'quote'] as const) {
+  for (const role of OWN_STREAM_ROLES) {
     const own = Rng.derive(o.seed, `pretrain:held-out:${role}`);
     for (const task of ['docmath', 'qa', 'mc'] as const) {
       const pool = clusters.filter((c) => c.task === task);
