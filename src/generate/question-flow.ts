@@ -199,6 +199,7 @@ export async function runQuestion(
       maxAnswerTokens: Number.MAX_SAFE_INTEGER,
       ...(targetLetter !== undefined ? { targetLetter } : {}),
       ...(s.algorithm.questioner.qaAnswerInDocuments ? { documents } : {}),
+      wrongLetter: s.algorithm.questioner.mcWrongLetter,
     });
     if (parsed.kind === 'format_error') return reject('format_error', parsed.reason);
     if (parsed.kind === 'invalid_answer') return reject('invalid_answer', parsed.reason);

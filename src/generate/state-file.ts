@@ -25,6 +25,8 @@ export interface RunIdentity {
   readonly data: readonly string[];
   /** Present (true) only when --qa-answer-in-documents was given, so older state files still match. */
   readonly qaAnswerInDocuments?: true;
+  /** Present only when --mc-swap-letter was given (same reason). */
+  readonly mcWrongLetter?: 'swap';
 }
 
 export interface StateHeader {
@@ -47,6 +49,7 @@ const headerSchema = z.object({
     keep: z.string(),
     data: z.array(z.string()),
     qaAnswerInDocuments: z.literal(true).optional(),
+    mcWrongLetter: z.literal('swap').optional(),
   }),
   createdAt: z.string(),
 });

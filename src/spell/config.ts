@@ -78,6 +78,8 @@ export interface AlgorithmConfig {
     readonly groundingThreshold: number;
     /** Free-form QA references must occur in the questioner's documents (else bad_format). */
     readonly qaAnswerInDocuments: boolean;
+    /** An MC answer under another letter than the prompt required: penalised, or swapped there. */
+    readonly mcWrongLetter: 'format_error' | 'swap';
   };
   readonly history: {
     /** Entries kept per cluster and task (L); the oldest is evicted first. */
@@ -120,6 +122,7 @@ export const DEFAULT_ALGORITHM_CONFIG: AlgorithmConfig = {
     qaAnswerMaxTokens: 40,
     groundingThreshold: 0.1,
     qaAnswerInDocuments: false,
+    mcWrongLetter: 'format_error',
   },
   history: {
     capacity: 3,

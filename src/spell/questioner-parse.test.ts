@@ -186,6 +186,39 @@ describe('multiple-choice validation', () => {
     if (r.kind === 'format_error') expect(r.reason).toMatch(/required C/);
   });
 
+  test('with wrongLetter swap, the right option moves under the required letter', () => {
+    const r = parseQuestioner(
+      'mc',
+      fenced(`{"question": "Which?", "options": ${options}, "answer": "B"}`),
+      { ...OPTS, targetLetter: 'D', wrongLetter: 'swap' },
+    );
+    expect(r).toEqual({
+      kind: 'ok',
+      question: 'Which?',
+      referenceAnswer: 'D',
+      responderQuestion:
+        'What is the correct answer to this question: Which?\nChoices:\n(A) one\n(B) four\n(C) three\n(D) two',
+      swappedFrom: 'B',
+    });
+  });
+
+  test('with wrongLetter swap, an obeyed letter is left exactly as written', () => {
+    const reply = fenced(`{"question": "Which?", "options": ${options}, "answer": "C"}`);
+    const strict = parseQuestioner('mc', reply, { ...OPTS, targetLetter: 'C' });
+    const swap = parseQuestioner('mc', reply, { ...OPTS, targetLetter: 'C', wrongLetter: 'swap' });
+    expect(swap).toEqual(strict);
+    expect(swap).not.toHaveProperty('swappedFrom');
+  });
+
+  test('with wrongLetter swap, a letter outside A-D is still a format error', () => {
+    const r = parseQuestioner(
+      'mc',
+      fenced(`{"question": "Which?", "options": ${options}, "answer": "three"}`),
+      { ...OPTS, targetLetter: 'C', wrongLetter: 'swap' },
+    );
+    expect(r.kind).toBe('format_error');
+  });
+
   test('a marked letter ("The correct answer is (D)") is accepted', () => {
     const r = parseQuestioner(
       'mc',

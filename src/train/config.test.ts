@@ -49,6 +49,22 @@ describe('train config', () => {
     ).toBe(false);
   });
 
+  test('one task weight can be overridden alone; the others keep their defaults', () => {
+    expect(
+      loadTrainConfig({ preset: 'local', overrides: ['data.taskWeights.qa=0'] }).data.taskWeights,
+    ).toEqual({ docmath: 1, qa: 0, mc: 1 });
+  });
+
+  test('an MC answer under the wrong letter is penalised unless swap is asked for', () => {
+    expect(resolveTrainConfig({}).algorithm.mcWrongLetter).toBe('format_error');
+    expect(
+      loadTrainConfig({ overrides: ['algorithm.mcWrongLetter=swap'] }).algorithm.mcWrongLetter,
+    ).toBe('swap');
+    expect(() => loadTrainConfig({ overrides: ['algorithm.mcWrongLetter=shuffle'] })).toThrow(
+      /mcWrongLetter/,
+    );
+  });
+
   test('precedence is preset < file < flags < overrides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spell-cfg-'));
     const file = join(dir, 'c.yaml');

@@ -57,9 +57,13 @@ export const TrainConfigSchema = z
         paths: z.array(z.string()).default([]),
         /** Fixed per-task weights of the domain sampler (the reference uses equal thirds). */
         taskWeights: z
-          .object({ docmath: z.number().min(0), qa: z.number().min(0), mc: z.number().min(0) })
+          .object({
+            docmath: z.number().min(0).default(1),
+            qa: z.number().min(0).default(1),
+            mc: z.number().min(0).default(1),
+          })
           .strict()
-          .default({ docmath: 1, qa: 1, mc: 1 }),
+          .prefault({}),
         /** New documents per questioner draw (m; the paper uses 5). */
         docsPerQuestion: positiveInt.default(5),
         /** Skip (and count) corrupt corpus rows instead of stopping. */
@@ -126,6 +130,11 @@ export const TrainConfigSchema = z
          * question is bad_format (off in the reference code; the local preset turns it on).
          */
         qaAnswerInDocuments: z.boolean().default(false),
+        /**
+         * An MC questioner answer under another letter than its prompt required: format_error
+         * (penalised, our default) or swap (the right option is moved under the required letter).
+         */
+        mcWrongLetter: z.enum(['format_error', 'swap']).default('format_error'),
         /** Rule metric for free-form answers. */
         qaMetric: z.enum(['cem-strict', 'cem-loose', 'em', 'f1']).default('cem-strict'),
         /** Bad questioner samples drawn per good one, per task. */

@@ -28,16 +28,18 @@ export function loadTrainConfig(sources: ConfigSources): TrainConfig {
     throw new ConfigurationError(`unknown preset "${presetName}"; expected local or paper`);
   }
   let tree: ConfigTree = PRESETS[presetName];
-  let source = `preset ${presetName}`;
+  // Every source that went into the tree is named, so an error points at all of them.
+  const source = [`preset ${presetName}`];
   if (sources.configFile !== undefined) {
     tree = mergeTrees(tree, readConfigFile(sources.configFile));
-    source = `config ${sources.configFile}`;
+    source.push(`config ${sources.configFile}`);
   }
   if (sources.flags) tree = mergeTrees(tree, sources.flags);
   if (sources.overrides && sources.overrides.length > 0) {
     tree = mergeTrees(tree, parseOverrides(sources.overrides));
+    source.push(`overrides ${sources.overrides.join(' ')}`);
   }
-  return resolveTrainConfig(tree, source);
+  return resolveTrainConfig(tree, source.join(' + '));
 }
 
 function readConfigFile(path: string): ConfigTree {

@@ -177,6 +177,7 @@ export async function runGenBatch(
       maxAnswerTokens: algo.questioner.qaAnswerMaxTokens,
       ...(p.targetLetter !== undefined ? { targetLetter: p.targetLetter } : {}),
       ...(algo.questioner.qaAnswerInDocuments ? { documents: p.documents } : {}),
+      wrongLetter: algo.questioner.mcWrongLetter,
     });
     const label: QuestionerLabel =
       parse.kind === 'ok'
@@ -188,6 +189,9 @@ export async function runGenBatch(
             : 'unfinished_think';
     counters.add(`questioner/parse/${parse.kind}`);
     counters.add(`questioner/task/${p.d.task}/parse/${parse.kind}`);
+    if (parse.kind === 'ok' && parse.swappedFrom !== undefined) {
+      counters.add('questioner/mc_letter_swapped');
+    }
     return {
       uid: p.uid,
       task: p.d.task,

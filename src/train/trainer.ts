@@ -68,6 +68,7 @@ export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
       qaAnswerMaxTokens: a.qaMaxAnswerTokens,
       groundingThreshold: a.groundingThreshold,
       qaAnswerInDocuments: a.qaAnswerInDocuments,
+      mcWrongLetter: a.mcWrongLetter,
     },
     history: {
       ...d.history,

@@ -123,6 +123,19 @@ describe('spell generate against spell serve', () => {
     expect(loose.stderr).toContain('qaAnswerInDocuments=true');
   });
 
+  test('--mc-swap-letter is part of the run: recorded in the state, checked on resume', async () => {
+    const out = join(dir, 'swap.jsonl');
+    const run = await runSpell(args(serve.url, out, 2, ['--mc-swap-letter']));
+    expect(run.code, run.stderr).toBe(0);
+    const header = JSON.parse(readFileSync(`${out}.state.jsonl`, 'utf8').split('\n')[0]) as {
+      identity: { mcWrongLetter?: string };
+    };
+    expect(header.identity.mcWrongLetter).toBe('swap');
+    const strict = await runSpell(args(serve.url, out, 2, ['--resume']));
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toContain('mcWrongLetter="swap"');
+  });
+
   test('an endpoint that fails every third request is ridden out by retries', async () => {
     const proxy = new FlakyProxy(serve.url, { kind: 'every-k', k: 3 });
     const url = await proxy.start();

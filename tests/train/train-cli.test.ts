@@ -190,6 +190,40 @@ describe('spell train (embedded engine)', () => {
     expect(readFileSync(join(run, 'checkpoints', 'latest'), 'utf8').trim()).toBe('step-000001');
   }, 300_000);
 
+  test('mcWrongLetter=swap moves the right option under the letter the prompt required', async () => {
+    // The bundled model writes MC questions that mostly ignore the required letter, so one
+    // MC-only step shows the swap on real samples (the strict parser rejects them).
+    const run = join(tempDir('spell-swap-'), 'r');
+    await spell([
+      'train',
+      '--steps',
+      '1',
+      '--seed',
+      '3',
+      '--run-dir',
+      run,
+      '--no-progress',
+      'data.taskWeights.docmath=0',
+      'data.taskWeights.qa=0',
+      'algorithm.mcWrongLetter=swap',
+    ]);
+    const [metrics] = readLines(join(run, 'metrics.jsonl'));
+    const swaps = metrics['count/questioner/mc_letter_swapped'];
+    expect(swaps).toBeGreaterThan(0);
+    const swapped = readLines(join(run, 'rollouts', 'step-000001.jsonl')).filter(
+      (r) =>
+        r.role === 'questioner' &&
+        (r.parse as { swappedFrom?: string } | null)?.swappedFrom !== undefined,
+    );
+    expect(swapped).toHaveLength(swaps as number);
+    for (const r of swapped) {
+      const parse = r.parse as { referenceAnswer: string; swappedFrom: string };
+      expect(r.task).toBe('mc');
+      expect(parse.referenceAnswer).toBe(r.target_letter);
+      expect(parse.swappedFrom).not.toBe(r.target_letter);
+    }
+  }, 300_000);
+
   test('a bad config key is a clear error naming the key', async () => {
     const dir = tempDir('spell-cfg-');
     const file = join(dir, 'c.yaml');

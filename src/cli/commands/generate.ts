@@ -57,6 +57,7 @@ interface GenerateFlags {
   duplicateThreshold: string;
   qaMetric: string;
   qaAnswerInDocuments?: boolean;
+  mcSwapLetter?: boolean;
   state?: string;
   priceInput?: string;
   priceOutput?: string;
@@ -180,6 +181,10 @@ export function registerGenerate(program: Command): void {
       '--qa-answer-in-documents',
       "reject free-form QA references that do not occur in the questioner's documents",
     )
+    .option(
+      '--mc-swap-letter',
+      'when an MC answer is not under the letter its prompt required, move the right option there instead of rejecting it',
+    )
     .option('--state <FILE>', 'state file (default <out>.state.jsonl)')
     .option('--price-input <P>', 'price per million prompt tokens, for the cost estimate')
     .option('--price-output <P>', 'price per million completion tokens, for the cost estimate')
@@ -218,6 +223,7 @@ export function registerGenerate(program: Command): void {
       );
       const qaMetric = parseQaMetric(flags.qaMetric);
       const answerInDocs = flags.qaAnswerInDocuments === true;
+      const swapLetter = flags.mcSwapLetter === true;
       if (qaMetric === undefined) {
         throw new ConfigurationError(
           `--qa-metric: unknown metric '${flags.qaMetric}' (expected cem-strict, cem-loose, em, f1, half-em)`,
@@ -356,6 +362,7 @@ export function registerGenerate(program: Command): void {
             keep: keep.spec,
             data: dataPaths,
             ...(answerInDocs ? { qaAnswerInDocuments: true as const } : {}),
+            ...(swapLetter ? { mcWrongLetter: 'swap' as const } : {}),
           },
           settings: {
             groupSize,
@@ -372,6 +379,7 @@ export function registerGenerate(program: Command): void {
               questioner: {
                 ...DEFAULT_ALGORITHM_CONFIG.questioner,
                 qaAnswerInDocuments: answerInDocs,
+                mcWrongLetter: swapLetter ? 'swap' : 'format_error',
               },
             },
           },
