@@ -75,6 +75,7 @@ describe('mixture', () => {
       repeat: 0,
       induction: 0,
       quote: 0,
+      pointer: 0,
     };
     for (let i = 0; i < 200; i++) expect(['questioner', 'verifier']).toContain(drawRole(w, rng));
     expect(() => drawRole({ ...w, questioner: 0, verifier: 0 }, rng)).toThrow(RangeError);

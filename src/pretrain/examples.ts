@@ -45,7 +45,8 @@ export type ExampleRole =
   | 'copy'
   | 'repeat'
   | 'induction'
-  | 'quote';
+  | 'quote'
+  | 'pointer';
 
 /**
  * Every role, in the order the mixture draws them (roles added later go last, so at weight 0 they
@@ -61,6 +62,7 @@ export const EXAMPLE_ROLES: readonly ExampleRole[] = [
   'repeat',
   'induction',
   'quote',
+  'pointer',
 ];
 
 /** One supervised example as text. */

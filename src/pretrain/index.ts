@@ -32,6 +32,7 @@ export { learningRateAt, type LrSchedule } from './schedule.ts';
 export {
   PRETRAIN_DEFAULTS,
   heldOutExamples,
+  heldOutEval,
   heldOutLoss,
   runPretrain,
   type PretrainOptions,

@@ -47,23 +47,35 @@ export function inductionVocab(tok: HfTokenizer, enableThinking = false): Induct
   if (hi - lo < 64) {
     throw new Error(`induction drill: only ${hi - lo} ordinary merged token ids below ${hi}`);
   }
-  const rendered = renderChat(tok, [{ role: 'user', content: CHAT_INSTRUCTION + HOLE }], {
+  return {
+    lo,
+    hi,
+    separator: tok.encode('\n\n', { addSpecialTokens: false }),
+    ...drillChatFrame(tok, CHAT_INSTRUCTION, enableThinking),
+    endOfTurn: endOfTurnId(tok),
+  };
+}
+
+/**
+ * The chat-rendered user turn around a drill's token ids (`instruction` first) and the assistant
+ * header after them.
+ * @throws Error when the chat template does not keep a placeholder where it was put.
+ */
+export function drillChatFrame(
+  tok: HfTokenizer,
+  instruction: string,
+  enableThinking = false,
+): { readonly chatBefore: readonly number[]; readonly chatAfter: readonly number[] } {
+  const rendered = renderChat(tok, [{ role: 'user', content: instruction + HOLE }], {
     addGenerationPrompt: true,
     enableThinking,
   }).ids;
   const hole = tok.encode(HOLE, { addSpecialTokens: false });
   const at = hole.length === 1 ? rendered.indexOf(hole[0]) : -1;
   if (at < 0) {
-    throw new Error('induction drill: the chat template does not keep the run where it was put');
+    throw new Error('drill: the chat template does not keep the run where it was put');
   }
-  return {
-    lo,
-    hi,
-    separator: tok.encode('\n\n', { addSpecialTokens: false }),
-    chatBefore: rendered.slice(0, at),
-    chatAfter: rendered.slice(at + 1),
-    endOfTurn: endOfTurnId(tok),
-  };
+  return { chatBefore: rendered.slice(0, at), chatAfter: rendered.slice(at + 1) };
 }
 
 /**

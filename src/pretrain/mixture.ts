@@ -27,7 +27,7 @@ export type RoleWeights = Readonly<Record<ExampleRole, number>>;
 /**
  * The default mix, in examples. Responder prompts hold every document of a cluster, so one costs
  * about four questioner prompts of compute; the weights keep the compute per role comparable.
- * `copy`, `repeat`, `induction` and `quote` are off by default (the bundled model's later stages turn them on with
+ * `copy`, `repeat`, `induction`, `quote` and `pointer` are off by default (the bundled model's later stages turn them on with
  * --role-weights).
  */
 export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
@@ -40,6 +40,7 @@ export const DEFAULT_ROLE_WEIGHTS: RoleWeights = {
   repeat: 0,
   induction: 0,
   quote: 0,
+  pointer: 0,
 };
 
 /** Share of questioner examples that show history examples. */
@@ -86,8 +87,9 @@ export function buildExample(
     case 'quote':
       return quoteExample(cluster, rng, opts.countTokens, QUOTE_MAX_TOKENS);
     case 'induction':
-      // Token ids, not text: the pretraining loop builds these with inductionExample.
-      throw new RangeError('the induction drill is built from token ids (induction.ts), not text');
+    case 'pointer':
+      // Token ids, not text: the pretraining loop builds these (induction.ts, pointer.ts).
+      throw new RangeError(`the ${role} drill is built from token ids, not text`);
   }
 }
 

@@ -33,6 +33,8 @@ import { encodeExample, toDatum, trainedTokens, type EncodedExample } from './en
 import { EXAMPLE_ROLES, type ExampleOptions, type ExampleRole } from './examples.ts';
 import { buildExample, DEFAULT_ROLE_WEIGHTS, drawRole, type RoleWeights } from './mixture.ts';
 import { DEFAULT_DRILL_CHAT_SHARE, inductionExample, inductionVocab } from './induction.ts';
+import { ambiguousPositions } from './lookup.ts';
+import { pointerExample, pointerVocab } from './pointer.ts';
 import { learningRateAt } from './schedule.ts';
 
 export interface PretrainOptions {
@@ -106,6 +108,8 @@ export interface PretrainResult {
   /** Mean training loss per role over the last 10 steps. */
   readonly trainLoss: Partial<Record<ExampleRole, number>>;
   readonly heldOutLoss: Partial<Record<ExampleRole, number>>;
+  /** Held-out loss on the positions a short-context lookup cannot resolve (lookup.ts). */
+  readonly heldOutAmbiguous: Partial<Record<ExampleRole, number>>;
 }
 
 interface StreamState {
@@ -170,7 +174,7 @@ class RoleLoss {
   }
 }
 
-function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
+function formatLosses(l: Partial<Record<ExampleRole, number>>, suffix = ''): string {
   const short: Record<ExampleRole, string> = {
     lm: 'lm',
     questioner: 'q',
@@ -181,9 +185,17 @@ function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
     repeat: 'rep',
     induction: 'ind',
     quote: 'quo',
+    pointer: 'ptr',
   };
   return EXAMPLE_ROLES.filter((r) => l[r] !== undefined)
-    .map((r) => `${short[r]} ${(l[r] as number).toFixed(3)}`)
+    .map((r) => `${short[r]}${suffix} ${(l[r] as number).toFixed(3)}`)
+    .join(' ');
+}
+
+/** Held-out losses, then the ambiguous-position losses of copying roles ("quo@amb 1.86"). */
+function formatHeldOut(h: HeldOutEval): string {
+  return [formatLosses(h.loss), formatLosses(h.ambiguous, '@amb')]
+    .filter((s) => s !== '')
     .join(' ');
 }
 
@@ -192,6 +204,9 @@ function formatLosses(l: Partial<Record<ExampleRole, number>>): string {
  * its own, so adding one left the others' set unchanged (the induction drill has its own too).
  */
 const OWN_STREAM_ROLES = ['copy', 'repeat', 'quote'] as const;
+
+/** Roles built from token ids rather than text (each with its own held-out stream). */
+const TOKEN_DRILLS: readonly ExampleRole[] = ['induction', 'pointer'];
 
 /** A fixed set of held-out examples (evaluation clusters; measurement only). */
 export function heldOutExamples(
@@ -211,7 +226,9 @@ export function heldOutExamples(
   for (const task of ['docmath', 'qa', 'mc'] as const) {
     const pool = clusters.filter((c) => c.task === task);
     for (const role of EXAMPLE_ROLES) {
-      if (role === 'induction' || (OWN_STREAM_ROLES as readonly string[]).includes(role)) continue;
+      if (TOKEN_DRILLS.includes(role) || (OWN_STREAM_ROLES as readonly string[]).includes(role)) {
+        continue;
+      }
       for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
         const ex = buildExample(role, rng.choice(pool), rng, opts);
         out.push(encodeExample(tok, ex, o));
@@ -232,6 +249,11 @@ export function heldOutExamples(
   for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
     out.push(inductionExample(drillRng, drill, o.drillChatShare));
   }
+  const pointerRng = Rng.derive(o.seed, 'pretrain:held-out:pointer');
+  const pointer = pointerVocab(drill, tok, o.enableThinking);
+  for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
+    out.push(pointerExample(pointerRng, pointer, o.drillChatShare));
+  }
   return out;
 }
 
@@ -240,13 +262,40 @@ export function heldOutLoss(
   model: Qwen3Model,
   examples: readonly EncodedExample[],
 ): Partial<Record<ExampleRole, number>> {
+  return heldOutEval(model, examples).loss;
+}
+
+/** Roles whose targets are copied from the prompt: the ambiguous-position loss is theirs. */
+const LOOKUP_ROLES: readonly ExampleRole[] = ['copy', 'quote', 'pointer'];
+
+/** Per role: the held-out loss, and the loss on ambiguous-lookup positions of copying roles. */
+export interface HeldOutEval {
+  readonly loss: Partial<Record<ExampleRole, number>>;
+  readonly ambiguous: Partial<Record<ExampleRole, number>>;
+}
+
+/** Held-out token-mean loss per role, and on the ambiguous positions of copying roles. */
+export function heldOutEval(model: Qwen3Model, examples: readonly EncodedExample[]): HeldOutEval {
   const acc = new RoleLoss();
+  const amb = new RoleLoss();
   for (const ex of examples) {
     const res = model.forward([toDatum(ex, 1)], 'cross_entropy');
-    const [nll, n] = exampleNll(ex, res.logprobs[0]);
+    const logprobs = res.logprobs[0];
+    const [nll, n] = exampleNll(ex, logprobs);
     acc.add(ex.role, nll, n);
+    if (!LOOKUP_ROLES.includes(ex.role)) continue;
+    const flags = ambiguousPositions(ex);
+    let sum = 0;
+    let count = 0;
+    flags.forEach((f, t) => {
+      if (f) {
+        sum -= logprobs[t];
+        count++;
+      }
+    });
+    if (count > 0) amb.add(ex.role, sum, count);
   }
-  return acc.means();
+  return { loss: acc.means(), ambiguous: amb.means() };
 }
 
 /**
@@ -286,6 +335,7 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
   };
   const heldOut = heldOutExamples(tok, o);
   const drill = inductionVocab(tok, o.enableThinking);
+  const pointer = pointerVocab(drill, tok, o.enableThinking);
   const schedule = {
     peak: o.learningRate,
     warmupSteps: o.warmupSteps,
@@ -299,7 +349,7 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
 
   const recent: RoleLoss[] = [];
   let stoppedBy: PretrainResult['stoppedBy'] = 'steps';
-  let heldOutNow: Partial<Record<ExampleRole, number>> = {};
+  let heldOutNow: HeldOutEval = { loss: {}, ambiguous: {} };
   while (step < o.steps) {
     if (o.stopAfter !== undefined && step >= o.stopAfter) {
       stoppedBy = 'stop-after';
@@ -313,12 +363,14 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
     const batch: EncodedExample[] = [];
     let seqTokens = 0;
     while (seqTokens < o.batchTokens) {
-      // Same draws as drawExample for the text roles; the induction drill is token ids.
+      // Same draws as drawExample for the text roles; the drills are token ids.
       const role = drawRole(o.weights, rng);
       const ex =
         role === 'induction'
           ? inductionExample(rng, drill, o.drillChatShare)
-          : encodeExample(tok, buildExample(role, rng.choice(clusters), rng, exOpts), o);
+          : role === 'pointer'
+            ? pointerExample(rng, pointer, o.drillChatShare)
+            : encodeExample(tok, buildExample(role, rng.choice(clusters), rng, exOpts), o);
       // Longer than the model's context: cannot be trained on; drawn again (deterministic).
       if (ex.ids.length > maxPositions || trainedTokens(ex) <= 0) continue;
       batch.push(ex);
@@ -339,7 +391,7 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
     if (recent.length > 10) recent.shift();
     const seconds = (Date.now() - t0) / 1000;
     const evaluated = (o.evalEvery > 0 && step % o.evalEvery === 0) || step === o.steps;
-    if (evaluated) heldOutNow = heldOutLoss(model, heldOut);
+    if (evaluated) heldOutNow = heldOutEval(model, heldOut);
     const means = losses.means();
     appendFileSync(
       metricsFile,
@@ -351,7 +403,9 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
         trained_tokens: trained,
         seconds,
         loss: means,
-        ...(evaluated ? { held_out: heldOutNow } : {}),
+        ...(evaluated
+          ? { held_out: heldOutNow.loss, held_out_ambiguous: heldOutNow.ambiguous }
+          : {}),
       }) + '\n',
     );
     const elapsed = (Date.now() - started) / 1000;
@@ -359,12 +413,12 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
       `step ${step}/${o.steps} lr ${lr.toExponential(1)} loss ${formatLosses(means)} | ` +
         `${seqTokens} tok ${seconds.toFixed(1)}s (${(seqTokens / seconds).toFixed(0)} tok/s) ` +
         `elapsed ${elapsed.toFixed(0)}s` +
-        (evaluated ? ` | held-out ${formatLosses(heldOutNow)}` : ''),
+        (evaluated ? ` | held-out ${formatHeldOut(heldOutNow)}` : ''),
     );
     if (step % o.checkpointEvery === 0) checkpoint();
   }
   if (step > 0 && step % o.checkpointEvery !== 0) checkpoint();
-  if (Object.keys(heldOutNow).length === 0) heldOutNow = heldOutLoss(model, heldOut);
+  if (Object.keys(heldOutNow.loss).length === 0) heldOutNow = heldOutEval(model, heldOut);
 
   writeModelFolder(o.outDir, model.config, model.table, model.params);
   copyTokenizerFiles(o.fromDir, o.outDir);
@@ -385,7 +439,8 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
     seconds: (Date.now() - started) / 1000,
     tokens,
     trainLoss: trainLoss.means(),
-    heldOutLoss: heldOutNow,
+    heldOutLoss: heldOutNow.loss,
+    heldOutAmbiguous: heldOutNow.ambiguous,
   };
   const { log: _log, ...recorded } = o;
   void _log;

@@ -49,6 +49,7 @@ function options(out: string, over: Partial<PretrainOptions> = {}): PretrainOpti
       repeat: 0.5,
       induction: 0.5,
       quote: 0.5,
+      pointer: 0.5,
     },
     log: () => undefined,
     ...over,

@@ -95,7 +95,7 @@ export function registerPretrain(program: Command): void {
     .option('--wrong-rate <x>', 'share of deliberately wrong responder answers', '0.2')
     .option(
       '--role-weights <spec>',
-      'example mix, e.g. "copy=0.5,lm=0.1" (unnamed roles keep their defaults: lm=0.15, questioner=0.3, responder=0.17, grounding=0.08, verifier=0.3, copy=0, repeat=0, induction=0, quote=0)',
+      'example mix, e.g. "copy=0.5,lm=0.1" (unnamed roles keep their defaults: lm=0.15, questioner=0.3, responder=0.17, grounding=0.08, verifier=0.3, copy=0, repeat=0, induction=0, quote=0, pointer=0)',
     )
     .option(
       '--eval-prompt-share <x>',
@@ -109,7 +109,7 @@ export function registerPretrain(program: Command): void {
     )
     .option(
       '--drill-chat-share <x>',
-      'share of induction drills posed as a chat turn (the rest bare)',
+      'share of induction and pointer drills posed as a chat turn (the rest bare)',
       String(d.drillChatShare),
     )
     .option('--resume', 'continue from <out>/checkpoint/')
@@ -165,7 +165,8 @@ export function registerPretrain(program: Command): void {
       process.stdout.write(
         `wrote ${outDir}: ${result.steps} steps (stopped by ${result.stoppedBy}), ` +
           `${result.tokens} tokens in ${result.seconds.toFixed(0)}s; held-out loss ` +
-          `${JSON.stringify(result.heldOutLoss)}\n`,
+          `${JSON.stringify(result.heldOutLoss)}; on ambiguous lookups ` +
+          `${JSON.stringify(result.heldOutAmbiguous)}\n`,
       );
       const perTask = nonNegInt(f.probe, '--probe');
       if (perTask > 0) {
