@@ -107,6 +107,12 @@ describe('spell pretrain on a tiny model', () => {
     }
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(6);
+    // The copying roles also report their loss on ambiguous lookups, in the result and the log.
+    const amb = result.heldOutAmbiguous;
+    expect(Object.keys(amb).sort()).toEqual(['copy', 'pointer', 'quote']);
+    for (const v of Object.values(amb)) expect(v).toBeGreaterThan(0);
+    const last = JSON.parse(lines[lines.length - 1]) as { held_out_ambiguous?: object };
+    expect(last.held_out_ambiguous).toEqual(amb);
     expect(existsSync(join(out, 'checkpoint', 'state.json'))).toBe(true);
   }, 240_000);
 
