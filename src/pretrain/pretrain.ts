@@ -72,6 +72,11 @@ export interface PretrainOptions {
   readonly maxLmTokens: number;
   /** Held-out examples per role and task for the loss measurement. */
   readonly heldOutPerRoleTask: number;
+  /**
+   * Seed of the held-out example set (absent: `seed`, as before this option existed). Give runs
+   * with different stream seeds the same value to compare their held-out losses directly.
+   */
+  readonly heldOutSeed?: number;
   /** Share of `induction` drills posed as a chat turn, in [0, 1] (the rest are bare). */
   readonly drillChatShare: number;
   /** Progress output (one line per step). */
@@ -213,11 +218,18 @@ export function heldOutExamples(
   tok: HfTokenizer,
   o: Pick<
     PretrainOptions,
-    'seed' | 'heldOutPerRoleTask' | 'examples' | 'enableThinking' | 'maxLmTokens' | 'drillChatShare'
+    | 'seed'
+    | 'heldOutSeed'
+    | 'heldOutPerRoleTask'
+    | 'examples'
+    | 'enableThinking'
+    | 'maxLmTokens'
+    | 'drillChatShare'
   >,
   clusters: readonly QaCluster[] = heldOutClusters(DEFAULT_SYNTH_OPTIONS),
 ): EncodedExample[] {
-  const rng = Rng.derive(o.seed, 'pretrain:held-out');
+  const seed = o.heldOutSeed ?? o.seed;
+  const rng = Rng.derive(seed, 'pretrain:held-out');
   const opts: ExampleOptions = {
     ...o.examples,
     countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
@@ -236,7 +248,7 @@ export function heldOutExamples(
     }
   }
   for (const role of OWN_STREAM_ROLES) {
-    const own = Rng.derive(o.seed, `pretrain:held-out:${role}`);
+    const own = Rng.derive(seed, `pretrain:held-out:${role}`);
     for (const task of ['docmath', 'qa', 'mc'] as const) {
       const pool = clusters.filter((c) => c.task === task);
       for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
@@ -244,12 +256,12 @@ export function heldOutExamples(
       }
     }
   }
-  const drillRng = Rng.derive(o.seed, 'pretrain:held-out:induction');
+  const drillRng = Rng.derive(seed, 'pretrain:held-out:induction');
   const drill = inductionVocab(tok, o.enableThinking);
   for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
     out.push(inductionExample(drillRng, drill, o.drillChatShare));
   }
-  const pointerRng = Rng.derive(o.seed, 'pretrain:held-out:pointer');
+  const pointerRng = Rng.derive(seed, 'pretrain:held-out:pointer');
   const pointer = pointerVocab(drill, tok, o.enableThinking);
   for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
     out.push(pointerExample(pointerRng, pointer, o.drillChatShare));

@@ -33,6 +33,7 @@ interface PretrainFlags {
   lr: string;
   warmup: string;
   seed: string;
+  heldOutSeed?: string;
   evalEvery: string;
   checkpointEvery: string;
   clustersPerTask: string;
@@ -89,6 +90,10 @@ export function registerPretrain(program: Command): void {
     .option('--lr <x>', 'peak learning rate (cosine decay to 10%)', String(d.learningRate))
     .option('--warmup <n>', 'linear warm-up steps', String(d.warmupSteps))
     .option('--seed <s>', 'seed of the example stream', String(d.seed))
+    .option(
+      '--held-out-seed <s>',
+      'seed of the held-out example set (default: --seed); equal values make runs comparable',
+    )
     .option('--eval-every <k>', 'held-out loss per role every K steps (0: at the end)', '0')
     .option('--checkpoint-every <k>', 'checkpoint every K steps', String(d.checkpointEvery))
     .option('--clusters-per-task <n>', 'training clusters per task', String(d.clustersPerTask))
@@ -148,6 +153,9 @@ export function registerPretrain(program: Command): void {
         learningRate: positiveNumber(f.lr, '--lr'),
         warmupSteps: nonNegInt(f.warmup, '--warmup'),
         seed: nonNegInt(f.seed, '--seed'),
+        ...(f.heldOutSeed === undefined
+          ? {}
+          : { heldOutSeed: nonNegInt(f.heldOutSeed, '--held-out-seed') }),
         evalEvery: nonNegInt(f.evalEvery, '--eval-every'),
         checkpointEvery: Math.max(1, nonNegInt(f.checkpointEvery, '--checkpoint-every')),
         clustersPerTask: Math.max(1, nonNegInt(f.clustersPerTask, '--clusters-per-task')),
