@@ -89,17 +89,34 @@ export function inductionExample(
   vocab: InductionVocab,
   chatShare = DEFAULT_DRILL_CHAT_SHARE,
 ): EncodedExample {
-  const length = 16 + rng.int(33);
-  const run = Array.from({ length }, () => vocab.lo + rng.int(vocab.hi - vocab.lo));
+  const run = randomIds(rng, vocab, 16 + rng.int(33));
+  return poseDrill('induction', run, run, rng, vocab, chatShare);
+}
+
+/** `length` random drill ids. */
+export function randomIds(rng: Rng, vocab: InductionVocab, length: number): number[] {
+  return Array.from({ length }, () => vocab.lo + rng.int(vocab.hi - vocab.lo));
+}
+
+/**
+ * A token drill as a training example: bare (separator, `body`, `bareEnd`, then `target`) or,
+ * with probability `chatShare`, as a chat turn (user: instruction + `body`; assistant: `target`,
+ * end of turn). Only the target carries loss.
+ */
+export function poseDrill(
+  role: 'induction' | 'pointer',
+  body: readonly number[],
+  target: readonly number[],
+  rng: Rng,
+  vocab: InductionVocab,
+  chatShare: number,
+  bareEnd: readonly number[] = vocab.separator,
+): EncodedExample {
   // Share 0: no draw at all, so bare-only drill streams stay as they were.
   if (chatShare <= 0 || rng.next() >= chatShare) {
-    const prompt = [...vocab.separator, ...run, ...vocab.separator];
-    return { role: 'induction', ids: [...prompt, ...run], promptTokens: prompt.length };
+    const prompt = [...vocab.separator, ...body, ...bareEnd];
+    return { role, ids: [...prompt, ...target], promptTokens: prompt.length };
   }
-  const prompt = [...vocab.chatBefore, ...run, ...vocab.chatAfter];
-  return {
-    role: 'induction',
-    ids: [...prompt, ...run, vocab.endOfTurn],
-    promptTokens: prompt.length,
-  };
+  const prompt = [...vocab.chatBefore, ...body, ...vocab.chatAfter];
+  return { role, ids: [...prompt, ...target, vocab.endOfTurn], promptTokens: prompt.length };
 }

@@ -22,7 +22,13 @@
 import type { Rng } from '../core/rng.ts';
 import type { HfTokenizer } from '../text/tokenizer.ts';
 import type { EncodedExample } from './encode.ts';
-import { DEFAULT_DRILL_CHAT_SHARE, drillChatFrame, type InductionVocab } from './induction.ts';
+import {
+  DEFAULT_DRILL_CHAT_SHARE,
+  drillChatFrame,
+  poseDrill,
+  randomIds,
+  type InductionVocab,
+} from './induction.ts';
 
 /** The drill's instruction when it is posed as a chat turn. */
 const CHAT_INSTRUCTION =
@@ -51,10 +57,6 @@ function between(rng: Rng, [lo, hi]: readonly [number, number]): number {
   return lo + rng.int(hi - lo + 1);
 }
 
-function run(rng: Rng, vocab: InductionVocab, length: number): number[] {
-  return Array.from({ length }, () => vocab.lo + rng.int(vocab.hi - vocab.lo));
-}
-
 /** The content of one drill: the records (each starting with its name) and the asked ones. */
 export interface PointerTask {
   readonly records: readonly (readonly number[])[];
@@ -64,14 +66,14 @@ export interface PointerTask {
 
 /** Draw the records and queries of one drill. */
 export function pointerTask(rng: Rng, vocab: InductionVocab): PointerTask {
-  const filler1 = run(rng, vocab, between(rng, FILLER_TOKENS));
-  const filler2 = run(rng, vocab, between(rng, FILLER_TOKENS));
+  const filler1 = randomIds(rng, vocab, between(rng, FILLER_TOKENS));
+  const filler2 = randomIds(rng, vocab, between(rng, FILLER_TOKENS));
   const count = between(rng, RECORDS);
   const names: number[][] = [];
   const seen = new Set<string>();
   while (names.length < count) {
     // Distinct names, or the lookup by name would itself be ambiguous.
-    const name = run(rng, vocab, POINTER_NAME_TOKENS);
+    const name = randomIds(rng, vocab, POINTER_NAME_TOKENS);
     const key = name.join(',');
     if (seen.has(key)) continue;
     seen.add(key);
@@ -80,9 +82,9 @@ export function pointerTask(rng: Rng, vocab: InductionVocab): PointerTask {
   const records = names.map((name) => [
     ...name,
     ...filler1,
-    ...run(rng, vocab, between(rng, VALUE_TOKENS)),
+    ...randomIds(rng, vocab, between(rng, VALUE_TOKENS)),
     ...filler2,
-    ...run(rng, vocab, between(rng, VALUE_TOKENS)),
+    ...randomIds(rng, vocab, between(rng, VALUE_TOKENS)),
   ]);
   const asked = rng.sample(
     records.map((_, i) => i),
@@ -109,15 +111,5 @@ export function pointerExample(
   const names = asked.map((i) => records[i].slice(0, POINTER_NAME_TOKENS));
   const body = [...joined(records), ...sep, ...sep, ...joined(names)];
   const target = joined(asked.map((i) => records[i]));
-  // Share 0: no draw at all, so bare-only streams do not shift.
-  if (chatShare <= 0 || rng.next() >= chatShare) {
-    const prompt = [...sep, ...body, ...sep, ...sep];
-    return { role: 'pointer', ids: [...prompt, ...target], promptTokens: prompt.length };
-  }
-  const prompt = [...vocab.chatBefore, ...body, ...vocab.chatAfter];
-  return {
-    role: 'pointer',
-    ids: [...prompt, ...target, vocab.endOfTurn],
-    promptTokens: prompt.length,
-  };
+  return poseDrill('pointer', body, target, rng, vocab, chatShare, [...sep, ...sep]);
 }

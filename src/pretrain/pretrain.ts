@@ -208,7 +208,7 @@ function formatHeldOut(h: HeldOutEval): string {
  * Text roles added after the first held-out set: each draws its held-out examples from a stream of
  * its own, so adding one left the others' set unchanged (the induction drill has its own too).
  */
-const OWN_STREAM_ROLES = ['copy', 'repeat', 'quote'] as const;
+const OWN_STREAM_ROLES: readonly ExampleRole[] = ['copy', 'repeat', 'quote'];
 
 /** Roles built from token ids rather than text (each with its own held-out stream). */
 const TOKEN_DRILLS: readonly ExampleRole[] = ['induction', 'pointer'];
@@ -238,7 +238,7 @@ export function heldOutExamples(
   for (const task of ['docmath', 'qa', 'mc'] as const) {
     const pool = clusters.filter((c) => c.task === task);
     for (const role of EXAMPLE_ROLES) {
-      if (TOKEN_DRILLS.includes(role) || (OWN_STREAM_ROLES as readonly string[]).includes(role)) {
+      if (TOKEN_DRILLS.includes(role) || OWN_STREAM_ROLES.includes(role)) {
         continue;
       }
       for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {

@@ -218,32 +218,24 @@ function parseMc(
     return formatError(`"answer" must be exactly one of A, B, C, D, got "${answer}"`);
   }
   const target = opts.targetLetter;
-  if (target === undefined || letter === target) {
-    const [A, B, C, D] = texts;
-    return {
-      kind: 'ok',
-      question,
-      referenceAnswer: letter,
-      responderQuestion: formatMcQuestion(question, { A, B, C, D }),
-    };
-  }
+  const missed = target !== undefined && letter !== target;
   // Decision 2: the prompt fixed the letter; answering with another one is a format error,
   // unless the caller asked for the right option to be moved under the required letter.
-  if (opts.wrongLetter !== 'swap') {
+  if (missed && opts.wrongLetter !== 'swap') {
     return formatError(`"answer" is ${letter} but the prompt required ${target}`);
   }
-  const from = MC_LETTERS.indexOf(letter);
-  const to = MC_LETTERS.indexOf(target);
-  const swapped = [...texts];
-  swapped[to] = texts[from];
-  swapped[from] = texts[to];
-  const [A, B, C, D] = swapped;
+  if (missed) {
+    const from = MC_LETTERS.indexOf(letter);
+    const to = MC_LETTERS.indexOf(target);
+    [texts[from], texts[to]] = [texts[to], texts[from]];
+  }
+  const [A, B, C, D] = texts;
   return {
     kind: 'ok',
     question,
-    referenceAnswer: target,
+    referenceAnswer: missed ? target : letter,
     responderQuestion: formatMcQuestion(question, { A, B, C, D }),
-    swappedFrom: letter,
+    ...(missed ? { swappedFrom: letter } : {}),
   };
 }
 

@@ -110,31 +110,24 @@ describe('spell generate against spell serve', () => {
     expect(stateRecords(`${out}.state.jsonl`)).toHaveLength(8);
   });
 
-  test('--qa-answer-in-documents is part of the run: recorded in the state, checked on resume', async () => {
-    const out = join(dir, 'strict.jsonl');
-    const run = await runSpell(args(serve.url, out, 2, ['--qa-answer-in-documents']));
-    expect(run.code, run.stderr).toBe(0);
-    const header = JSON.parse(readFileSync(`${out}.state.jsonl`, 'utf8').split('\n')[0]) as {
-      identity: { qaAnswerInDocuments?: boolean };
-    };
-    expect(header.identity.qaAnswerInDocuments).toBe(true);
-    const loose = await runSpell(args(serve.url, out, 2, ['--resume']));
-    expect(loose.code).toBe(2);
-    expect(loose.stderr).toContain('qaAnswerInDocuments=true');
-  });
-
-  test('--mc-swap-letter is part of the run: recorded in the state, checked on resume', async () => {
-    const out = join(dir, 'swap.jsonl');
-    const run = await runSpell(args(serve.url, out, 2, ['--mc-swap-letter']));
-    expect(run.code, run.stderr).toBe(0);
-    const header = JSON.parse(readFileSync(`${out}.state.jsonl`, 'utf8').split('\n')[0]) as {
-      identity: { mcWrongLetter?: string };
-    };
-    expect(header.identity.mcWrongLetter).toBe('swap');
-    const strict = await runSpell(args(serve.url, out, 2, ['--resume']));
-    expect(strict.code).toBe(2);
-    expect(strict.stderr).toContain('mcWrongLetter="swap"');
-  });
+  test.each([
+    ['--qa-answer-in-documents', 'qaAnswerInDocuments', true, 'qaAnswerInDocuments=true'],
+    ['--mc-swap-letter', 'mcWrongLetter', 'swap', 'mcWrongLetter="swap"'],
+  ])(
+    '%s is part of the run: recorded in the state, checked on resume',
+    async (flag, key, value, message) => {
+      const out = join(dir, `${key}.jsonl`);
+      const run = await runSpell(args(serve.url, out, 2, [flag]));
+      expect(run.code, run.stderr).toBe(0);
+      const header = JSON.parse(readFileSync(`${out}.state.jsonl`, 'utf8').split('\n')[0]) as {
+        identity: Record<string, unknown>;
+      };
+      expect(header.identity[key]).toBe(value);
+      const without = await runSpell(args(serve.url, out, 2, ['--resume']));
+      expect(without.code).toBe(2);
+      expect(without.stderr).toContain(message);
+    },
+  );
 
   test('an endpoint that fails every third request is ridden out by retries', async () => {
     const proxy = new FlakyProxy(serve.url, { kind: 'every-k', k: 3 });
