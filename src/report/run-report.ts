@@ -79,6 +79,7 @@ export function reportCharts(metrics: readonly Metrics[]): [string, Series[]][] 
         series(metrics, 'count/questioner/parse/ok', 'parsed'),
         series(metrics, 'count/questioner/parse/format_error', 'bad_format'),
         series(metrics, 'count/questioner/bad_ground', 'bad_ground'),
+        series(metrics, 'count/questioner/bad_repeat', 'bad_repeat'),
         series(metrics, 'count/responder/zero_variance', 'zero_variance'),
         series(metrics, 'train/responder_groups', 'groups kept'),
       ],

@@ -24,6 +24,14 @@ export type InvalidVoteMode = 'penalise' | 'ignore';
 /** Over which samples questioner rewards are z-scored: each task separately (code) or all (paper). */
 export type QuestionerNormScope = 'per-task' | 'batch';
 
+/** The repeated-reference guard (repeat-guard.ts). */
+export interface RepeatGuardConfig {
+  /** Parsed questions per task remembered; 0 turns the guard off. */
+  readonly window: number;
+  /** A reference already held by this many remembered questions marks the next one bad_repeat. */
+  readonly limit: number;
+}
+
 /** Which solved questions enter the history memory: `code` = lower ≤ p ≤ upper, `paper` = 0 < p < 1. */
 export type HistoryPushRule = 'code' | 'paper';
 
@@ -80,6 +88,8 @@ export interface AlgorithmConfig {
     readonly qaAnswerInDocuments: boolean;
     /** An MC answer under another letter than the prompt required: penalised, or swapped there. */
     readonly mcWrongLetter: 'format_error' | 'swap';
+    /** Repeated-reference guard (repeat-guard.ts): window 0 turns it off. */
+    readonly repeatGuard: RepeatGuardConfig;
   };
   readonly history: {
     /** Entries kept per cluster and task (L); the oldest is evicted first. */
@@ -123,6 +133,7 @@ export const DEFAULT_ALGORITHM_CONFIG: AlgorithmConfig = {
     groundingThreshold: 0.1,
     qaAnswerInDocuments: false,
     mcWrongLetter: 'format_error',
+    repeatGuard: { window: 0, limit: 8 },
   },
   history: {
     capacity: 3,

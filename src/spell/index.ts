@@ -11,5 +11,6 @@ export * from './verifier.ts';
 export * from './rewards.ts';
 export * from './advantages.ts';
 export * from './history.ts';
+export * from './repeat-guard.ts';
 export * from './batch.ts';
 export * from './rules/index.ts';

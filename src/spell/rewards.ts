@@ -8,7 +8,7 @@ import type { AlgorithmConfig, InvalidVoteMode, QuestionerRewardType } from './c
 import type { Vote } from './verifier.ts';
 
 /** Why a questioner sample is a negative example; the label is kept for logging and sampling. */
-export type BadCaseLabel = 'bad_format' | 'bad_ground' | 'zero_variance';
+export type BadCaseLabel = 'bad_format' | 'bad_ground' | 'bad_repeat' | 'zero_variance';
 
 /** What happened to one questioner sample, as far as its reward is concerned. */
 export type QuestionerOutcome =
@@ -42,6 +42,9 @@ export function questionerReward(
     case 'bad_format':
       return cfg.badFormatReward;
     case 'bad_ground':
+    case 'bad_repeat':
+      // A reference the questioner keeps repeating is answerable without reading, like one
+      // the responder guesses without documents.
       return cfg.badGroundReward;
     case 'zero_variance':
       return cfg.zeroVarianceReward;

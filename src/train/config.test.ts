@@ -65,6 +65,16 @@ describe('train config', () => {
     );
   });
 
+  test('the repeat guard is off by default and on in the local preset', () => {
+    expect(resolveTrainConfig({}).algorithm.repeatWindow).toBe(0);
+    expect(loadTrainConfig({ preset: 'paper' }).algorithm.repeatWindow).toBe(0);
+    const local = loadTrainConfig({ preset: 'local' }).algorithm;
+    expect([local.repeatWindow, local.repeatLimit]).toEqual([64, 8]);
+    expect(() => loadTrainConfig({ overrides: ['algorithm.repeatLimit=0'] })).toThrow(
+      /repeatLimit/,
+    );
+  });
+
   test('precedence is preset < file < flags < overrides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spell-cfg-'));
     const file = join(dir, 'c.yaml');

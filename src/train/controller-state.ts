@@ -21,6 +21,8 @@ export const ControllerStateSchema = z
     step: z.number().int().nonnegative(),
     sampler: z.unknown(),
     memory: z.unknown(),
+    /** The repeated-reference guard's window (absent in checkpoints from before it existed). */
+    references: z.unknown().optional(),
     rng: z
       .object({ docs: rngState, letters: rngState, badCase: rngState, verifier: rngState })
       .strict(),

@@ -32,6 +32,7 @@ import {
   verifierVoteRewards,
 } from '../spell/rewards.ts';
 import { shouldPushToHistory, type HistoryMemory } from '../spell/history.ts';
+import type { RepeatGuard } from '../spell/repeat-guard.ts';
 import type { AlgorithmConfig } from '../spell/config.ts';
 import type { Generation, RolePolicy } from './policy.ts';
 import type { TrainConfig } from './config.ts';
@@ -42,6 +43,7 @@ export type QuestionerLabel =
   | 'good'
   | 'bad_format'
   | 'bad_ground'
+  | 'bad_repeat'
   | 'zero_variance'
   | 'invalid_answer'
   | 'unfinished_think'
@@ -115,6 +117,8 @@ export interface RolloutContext {
   readonly cfg: TrainConfig;
   readonly algo: AlgorithmConfig;
   readonly memory: HistoryMemory;
+  /** The repeated-reference guard; a disabled one passes every question. */
+  readonly references: RepeatGuard;
   readonly docRng: Rng;
   readonly letterRng: Rng;
   /** Next engine seed; advanced deterministically as requests are planned. */
@@ -207,7 +211,19 @@ export async function runGenBatch(
   });
   let parsed = questioners.filter((q) => q.parse.kind === 'ok');
 
-  // B'. Grounding filter: answer with no documents; a rule-correct answer marks bad_ground.
+  // B'. Repeated references (before the grounding filter, which they would only waste samples on).
+  if (ctx.references.enabled) {
+    for (const q of parsed) {
+      if (ctx.references.observe(q.task, okParse(q).referenceAnswer)) {
+        q.label = 'bad_repeat';
+        counters.add('questioner/bad_repeat');
+        counters.add(`questioner/task/${q.task}/bad_repeat`);
+      }
+    }
+    parsed = parsed.filter((q) => q.label === 'good');
+  }
+
+  // B''. Grounding filter: answer with no documents; a rule-correct answer marks bad_ground.
   if (cfg.algorithm.groundingFilter && parsed.length > 0) {
     ctx.onPhase?.('grounding');
     const gPrompts = parsed.map((q) =>

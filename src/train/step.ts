@@ -53,7 +53,12 @@ interface TrainItem {
   advantage: number;
 }
 
-const BAD_LABELS: ReadonlySet<string> = new Set(['bad_format', 'bad_ground', 'zero_variance']);
+const BAD_LABELS: ReadonlySet<string> = new Set([
+  'bad_format',
+  'bad_ground',
+  'bad_repeat',
+  'zero_variance',
+]);
 
 export async function runTrainStep(ctx: StepContext, step: number): Promise<StepOutcome> {
   const { cfg, algo, policy } = ctx;

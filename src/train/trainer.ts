@@ -12,6 +12,7 @@ import { readCorpus } from '../data/read/corpus.ts';
 import { DEFAULT_ROUTING, routeClusters } from '../data/routing.ts';
 import { DomainSampler } from '../data/sampler.ts';
 import { HistoryMemory } from '../spell/history.ts';
+import { RepeatGuard } from '../spell/repeat-guard.ts';
 import type { AlgorithmConfig } from '../spell/config.ts';
 import { DEFAULT_ALGORITHM_CONFIG } from '../spell/config.ts';
 import type { Task } from '../spell/task.ts';
@@ -69,6 +70,7 @@ export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
       groundingThreshold: a.groundingThreshold,
       qaAnswerInDocuments: a.qaAnswerInDocuments,
       mcWrongLetter: a.mcWrongLetter,
+      repeatGuard: { window: a.repeatWindow, limit: a.repeatLimit },
     },
     history: {
       ...d.history,
@@ -143,6 +145,11 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
   const memory = state
     ? HistoryMemory.fromJSON(state.memory)
     : new HistoryMemory(algo.history.capacity);
+  // Checkpoints written before the guard existed have no `references`; they resume with an empty one.
+  const references =
+    state?.references !== undefined
+      ? RepeatGuard.fromJSON(state.references, algo.questioner.repeatGuard, 'controller state')
+      : new RepeatGuard(algo.questioner.repeatGuard);
   const rng = {
     docs: state ? Rng.fromState(state.rng.docs) : Rng.derive(cfg.seed, 'docs'),
     letters: state ? Rng.fromState(state.rng.letters) : Rng.derive(cfg.seed, 'letters'),
@@ -195,6 +202,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
         cfg,
         algo,
         memory,
+        references,
         docRng: rng.docs,
         letterRng: rng.letters,
         nextSeed,
@@ -223,6 +231,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
         step,
         sampler: labeledSampler ? labeledSampler.state() : (sampler as DomainSampler).state(),
         memory: memory.toJSON(),
+        references: references.toJSON(),
         rng: {
           docs: [...rng.docs.state()],
           letters: [...rng.letters.state()],

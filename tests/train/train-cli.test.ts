@@ -2,6 +2,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { referenceKey } from '../../src/spell/repeat-guard.ts';
+import type { Task } from '../../src/spell/task.ts';
 import { FAST, spell, spawnSpell, tempDir, tinyModelDir, withoutTiming } from './helpers.ts';
 
 function readLines(path: string): Record<string, unknown>[] {
@@ -222,6 +224,60 @@ describe('spell train (embedded engine)', () => {
       expect(parse.referenceAnswer).toBe(r.target_letter);
       expect(parse.swappedFrom).not.toBe(r.target_letter);
     }
+  }, 300_000);
+
+  test('the repeat guard labels exactly the questions whose reference the window already holds', async () => {
+    // limit 1: any qa reference seen earlier in the run is a repeat. The bundled model's
+    // favourite names recur within one step when references need not come from the documents,
+    // so one qa-only step shows both verdicts.
+    const run = join(tempDir('spell-repeat-'), 'r');
+    await spell([
+      'train',
+      '--steps',
+      '1',
+      '--seed',
+      '6',
+      '--run-dir',
+      run,
+      '--no-progress',
+      'data.taskWeights.mc=0',
+      'data.taskWeights.docmath=0',
+      'algorithm.qaAnswerInDocuments=false',
+      'algorithm.repeatWindow=64',
+      'algorithm.repeatLimit=1',
+    ]);
+    const [metrics] = readLines(join(run, 'metrics.jsonl'));
+    const questioners = readLines(join(run, 'rollouts', 'step-000001.jsonl')).filter(
+      (r) => r.role === 'questioner' && (r.parse as { kind: string }).kind === 'ok',
+    );
+    const seen = new Set<string>();
+    let repeats = 0;
+    for (const r of questioners) {
+      const key = referenceKey(
+        r.task as Task,
+        (r.parse as { referenceAnswer: string }).referenceAnswer,
+      );
+      const expected = key !== undefined && seen.has(`${r.task as string}:${key}`);
+      expect(r.label === 'bad_repeat').toBe(expected);
+      if (expected) repeats += 1;
+      if (key !== undefined) seen.add(`${r.task as string}:${key}`);
+    }
+    expect(repeats).toBeGreaterThan(0);
+    expect(repeats).toBeLessThan(questioners.length);
+    expect(metrics['count/questioner/bad_repeat']).toBe(repeats);
+    // the window is checkpointed with the run
+    const controller = JSON.parse(
+      readFileSync(join(run, 'checkpoints', 'step-000001', 'controller.json'), 'utf8'),
+    ) as { references: { keys: Record<string, string[]> } };
+    const remembered = Object.values(controller.references.keys).flat();
+    expect(remembered).toHaveLength(
+      questioners.filter(
+        (r) =>
+          r.task !== 'mc' &&
+          referenceKey(r.task as Task, (r.parse as { referenceAnswer: string }).referenceAnswer) !==
+            undefined,
+      ).length,
+    );
   }, 300_000);
 
   test('a bad config key is a clear error naming the key', async () => {
