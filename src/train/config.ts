@@ -227,8 +227,8 @@ export const PRESETS: Readonly<Record<'paper' | 'local', ConfigTree>> = {
     // in 9 of 10 questions). Requiring references from the documents rejects those; the favourite
     // then moves to a name the documents hold ("Low Fells"), a narrower loop but not a closed one;
     // from a stronger warm start docmath settled on "10" (184 of 265 questions). The repeat guard
-    // closes it: no docmath or qa reference may fill more than 8 of the task's last 64 questions
-    // (labelled generator questions repeat an answer at most 3 and 6 times in 64).
+    // closes it: a docmath or qa reference already held by 8 of the task's last 64 parsed questions
+    // is bad_repeat (labelled generator questions repeat an answer at most 3 and 6 times in 64).
     algorithm: {
       verifier: { updateRatio: 0.5 },
       rewardCombine: 'rule',
