@@ -8,7 +8,7 @@
 #   4. table:    OUT/results.md (+ results.json) and OUT/results.html (plots: held-out accuracy over
 #                steps from MID_EVALS intermediate checkpoints per arm, pass@k, training accuracy)
 #
-# Usage: MINUTES=30 LIMIT=60 N=4 OUT=runs/miniature bash scripts/miniature.sh
+# Usage: MINUTES=30 LIMIT=30 N=4 OUT=runs/miniature bash scripts/miniature.sh
 # (STAGES="baseline spell rlvr table" selects stages, e.g. to re-run one arm; MODEL=<folder> starts
 # every arm from another warm-start model; SPELL_ARGS / RLVR_ARGS add key=value overrides to one arm;
 # STEPS caps the steps of each arm and CHECKPOINT_EVERY sets its checkpoint spacing; SPELL_ARM names
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${MINUTES:-30}
-LIMIT=${LIMIT:-60}
+LIMIT=${LIMIT:-30}
 N=${N:-4}
 OUT=${OUT:-runs/miniature}
 SEED=${SEED:-42}
