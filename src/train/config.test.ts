@@ -69,7 +69,8 @@ describe('train config', () => {
     expect(resolveTrainConfig({}).algorithm.repeatWindow).toBe(0);
     expect(loadTrainConfig({ preset: 'paper' }).algorithm.repeatWindow).toBe(0);
     const local = loadTrainConfig({ preset: 'local' }).algorithm;
-    expect([local.repeatWindow, local.repeatLimit]).toEqual([64, 8]);
+    expect([local.repeatWindow, local.repeatLimit, local.badCaseRatio]).toEqual([64, 8, 4]);
+    expect(resolveTrainConfig({}).algorithm.badCaseRatio).toBe(1);
     expect(() => loadTrainConfig({ overrides: ['algorithm.repeatLimit=0'] })).toThrow(
       /repeatLimit/,
     );
