@@ -83,13 +83,6 @@ export class RepeatGuard {
     return count >= this.cfg.limit;
   }
 
-  /** How many remembered questions of `task` have this reference (for logs and tests). */
-  count(task: Task, reference: string): number {
-    const key = referenceKey(task, reference);
-    if (key === undefined) return 0;
-    return (this.keys.get(task) ?? []).filter((k) => k === key).length;
-  }
-
   toJSON(): RepeatGuardJson {
     const keys: Partial<Record<Task, readonly string[]>> = {};
     for (const [task, list] of this.keys) keys[task] = [...list];

@@ -13,6 +13,23 @@ function readLines(path: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** One training step of the bundled model with the local preset; returns the run directory. */
+async function oneBundledStep(prefix: string, seed: number, overrides: string[]): Promise<string> {
+  const run = join(tempDir(prefix), 'r');
+  await spell([
+    'train',
+    '--steps',
+    '1',
+    '--seed',
+    String(seed),
+    '--run-dir',
+    run,
+    '--no-progress',
+    ...overrides,
+  ]);
+  return run;
+}
+
 describe('spell train (embedded engine)', () => {
   test('two steps write config, metrics, rollouts and a checkpoint; --resume continues to step 3', async () => {
     const model = await tinyModelDir();
@@ -195,16 +212,7 @@ describe('spell train (embedded engine)', () => {
   test('mcWrongLetter=swap moves the right option under the letter the prompt required', async () => {
     // The bundled model writes MC questions that mostly ignore the required letter, so one
     // MC-only step shows the swap on real samples (the strict parser rejects them).
-    const run = join(tempDir('spell-swap-'), 'r');
-    await spell([
-      'train',
-      '--steps',
-      '1',
-      '--seed',
-      '3',
-      '--run-dir',
-      run,
-      '--no-progress',
+    const run = await oneBundledStep('spell-swap-', 3, [
       'data.taskWeights.docmath=0',
       'data.taskWeights.qa=0',
       'algorithm.mcWrongLetter=swap',
@@ -230,16 +238,7 @@ describe('spell train (embedded engine)', () => {
     // limit 1: any qa reference seen earlier in the run is a repeat. The bundled model's
     // favourite names recur within one step when references need not come from the documents,
     // so one qa-only step shows both verdicts.
-    const run = join(tempDir('spell-repeat-'), 'r');
-    await spell([
-      'train',
-      '--steps',
-      '1',
-      '--seed',
-      '6',
-      '--run-dir',
-      run,
-      '--no-progress',
+    const run = await oneBundledStep('spell-repeat-', 6, [
       'data.taskWeights.mc=0',
       'data.taskWeights.docmath=0',
       'algorithm.qaAnswerInDocuments=false',
