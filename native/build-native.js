@@ -33,7 +33,13 @@ const bundledGyp = join(
   'node-gyp.js',
 );
 const gypJs = [process.env.npm_config_node_gyp, bundledGyp].find((p) => p && existsSync(p));
-const [cmd, args] = gypJs ? [process.execPath, [gypJs, 'rebuild']] : ['node-gyp', ['rebuild']];
+// node-gyp downloads Node's headers unless told where they are; machines without internet access to
+// nodejs.org (CI here) then fail. The running Node's own install usually ships them
+// (<prefix>/include/node/node_api.h, as Debian's and the official tarballs do): point node-gyp there.
+const nodePrefix = join(dirname(process.execPath), '..');
+const localHeaders = existsSync(join(nodePrefix, 'include', 'node', 'node_api.h'));
+const gypArgs = ['rebuild', ...(localHeaders ? [`--nodedir=${nodePrefix}`] : [])];
+const [cmd, args] = gypJs ? [process.execPath, [gypJs, ...gypArgs]] : ['node-gyp', gypArgs];
 
 // A stale addon from an earlier build must not survive a failed rebuild.
 rmSync(output, { force: true });
