@@ -17,6 +17,7 @@ import { parseQwen3Config, toHfConfigJson } from './config.ts';
 import { emptyDecodeScratch } from './decode.ts';
 import { gemmBackend, setGemmBackend, setGemmThreads } from './kernels/gemm.ts';
 import { ropeInvFreq } from './kernels/rope.ts';
+import { loraConfig } from './lora.ts';
 import { Qwen3Model } from './model.ts';
 import { loadModelFolder } from './model-folder.ts';
 import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
@@ -43,14 +44,15 @@ function info(m: Qwen3Model): RunnerModelInfo {
   return {
     hfConfig: toHfConfigJson(m.config),
     paramCount: m.table.totalSize,
-    optimizerStep: m.adamState.step,
+    optimizerStep: m.optimizerStep,
+    loraRank: m.lora?.table.config.rank ?? 0,
     gemmBackend: gemmBackend(),
   };
 }
 
 /** The sampling context of the current model: its own grow-only prefill workspace and scratch. */
 function samplerFor(m: Qwen3Model): SamplerContext {
-  if (sampler && sampler.views === m.views) return sampler;
+  if (sampler && sampler.views === m.samplingViews) return sampler;
   const c = m.config;
   let ws: Workspace | null = null;
   const workspaceFor = (T: number): Workspace => {
@@ -63,7 +65,7 @@ function samplerFor(m: Qwen3Model): SamplerContext {
   };
   sampler = {
     config: c,
-    views: m.views,
+    views: m.samplingViews,
     workspaceFor,
     invFreq: ropeInvFreq(c.ropeTheta, c.headDim),
     scratch: emptyDecodeScratch(),
@@ -76,13 +78,14 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
-  init: ({ source, gemmBackend: backend, gemmThreads }) => {
+  init: ({ source, gemmBackend: backend, gemmThreads, lora }) => {
     if (backend) setGemmBackend(backend);
     if (gemmThreads) setGemmThreads(gemmThreads);
     model =
       source.kind === 'folder'
         ? loadModelFolder(source.dir)
         : Qwen3Model.random(parseQwen3Config(source.hfConfig, 'random model config'), source.seed);
+    if (lora) model.enableLora(loraConfig(lora));
     return info(model);
   },
   info: () => info(need()),
