@@ -167,7 +167,7 @@ export function pointLora(t: LoraTable, numLayers: number, buf: Float32Array): L
       B: buf.subarray(e.offsetB, e.offsetB + e.outDim * r),
     };
   }
-  return layers as LoraLayerViews[];
+  return layers;
 }
 
 /** peft's initialisation: A ~ U(−1/√in, 1/√in) (deterministic in the config's seed), B = 0. */

@@ -18,6 +18,7 @@ import { emptyDecodeScratch } from './decode.ts';
 import { gemmBackend, setGemmBackend, setGemmThreads } from './kernels/gemm.ts';
 import { ropeInvFreq } from './kernels/rope.ts';
 import { loraConfig } from './lora.ts';
+import { isPeftAdapter, readPeftAdapterConfig } from './peft.ts';
 import { Qwen3Model } from './model.ts';
 import { loadModelFolder } from './model-folder.ts';
 import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
@@ -96,7 +97,13 @@ const handlers: Handlers = {
     saveCheckpoint(dir, need(), adapter, tokenizerDir);
     return { dir };
   },
-  load: ({ dir }) => ({ adapter: loadCheckpoint(dir, need()) }),
+  load: ({ dir }) => {
+    const m = need();
+    // A full engine that loads an adapter checkpoint (e.g. a sampling session on a LoRA
+    // checkpoint) becomes a LoRA engine on its base; a LoRA engine must match the adapter.
+    if (!m.lora && isPeftAdapter(dir)) m.enableLora(readPeftAdapterConfig(dir).config);
+    return { adapter: loadCheckpoint(dir, m) };
+  },
   spin: ({ ms }) => {
     const end = Date.now() + ms;
     let n = 0;
