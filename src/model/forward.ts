@@ -1,8 +1,9 @@
 /**
- * The Qwen3 decoder over one sequence: forward (saving activations in a Workspace), the chunked
+ * The decoder over one sequence: forward (saving activations in a Workspace), the chunked
  * LM head fused with a per-token loss, and the backward pass accumulating into a gradient buffer
  * with the parameter layout. Per layer:
- *   ln1 = rmsnorm(x); q,k,v = ln1·Wᵀ; q,k = rope(headnorm(q,k)); a = attention(q,k,v)
+ *   ln1 = rmsnorm(x); q,k,v = ln1·Wᵀ (+ b, Qwen2); q,k = rope(headnorm(q,k)) (the head norm only
+ *   for Qwen3); a = attention(q,k,v)
  *   x2 = x + a·Woᵀ; ln2 = rmsnorm(x2); x' = x2 + (silu(ln2·Wgᵀ) · ln2·Wuᵀ)·Wdᵀ
  * then xf = rmsnorm(x_L), logits = xf·Eᵀ. Synchronous, no I/O.
  * With a LoraRun, each adapted projection adds its adapter term (kernels/lora.ts) and, with a null
@@ -11,14 +12,14 @@
 import type { Qwen3Config } from './config.ts';
 import type { ModelViews } from './params.ts';
 import type { BackwardScratch, Workspace } from './workspace.ts';
-import { attentionBackwardFast, attentionForwardFast } from './kernels/attention-fast.ts';
+import { biasBackward, biasForward } from './kernels/bias.ts';
 import { embeddingBackward, embeddingForward } from './kernels/embedding.ts';
+import { flashAttentionBackward, flashAttentionForward } from './kernels/flash-attention.ts';
 import { addInto } from './kernels/floats.ts';
 import { gemm } from './kernels/gemm.ts';
 import { linearBackward, linearForward } from './kernels/linear.ts';
 import { loraBackward, loraForward } from './kernels/lora.ts';
-import type { LoraRun } from './lora.ts';
-import type { LayerViews } from './params.ts';
+import type { LoraField, LoraRun } from './lora.ts';
 import { tokenLogprobBackwardInPlace, tokenLogprobForward } from './kernels/logprobs.ts';
 import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.ts';
 import { ropeBackward, ropeForward } from './kernels/rope.ts';
@@ -41,7 +42,7 @@ export function forwardSequence(
   // The adapter term of projection `f` of layer l, when it has one.
   const adapt = (
     l: number,
-    f: keyof LayerViews,
+    f: LoraField,
     out: Float32Array,
     inp: Float32Array,
     I: number,
@@ -65,11 +66,22 @@ export function forwardSequence(
     adapt(l, 'wq', a.qRaw, a.ln1, C, QD);
     adapt(l, 'wk', a.kRaw, a.ln1, C, KD);
     adapt(l, 'wv', a.v, a.ln1, C, KD);
-    rmsnormForward(a.qNormed, a.rstdQ, a.qRaw, w.qNorm, T * NH, HD, eps);
-    rmsnormForward(a.kNormed, a.rstdK, a.kRaw, w.kNorm, T * NKV, HD, eps);
-    ropeForward(a.q, a.qNormed, T, NH, HD, 0, 1, invFreq);
-    ropeForward(a.k, a.kNormed, T, NKV, HD, 0, 1, invFreq);
-    attentionForwardFast(a.attOut, a.att, a.q, a.k, a.v, T, T, NH, NKV, HD);
+    if (w.bq && w.bk && w.bv) {
+      biasForward(a.qRaw, w.bq, T, QD);
+      biasForward(a.kRaw, w.bk, T, KD);
+      biasForward(a.v, w.bv, T, KD);
+    }
+    let qIn = a.qRaw;
+    let kIn = a.kRaw;
+    if (w.qNorm && w.kNorm) {
+      rmsnormForward(a.qNormed, a.rstdQ, a.qRaw, w.qNorm, T * NH, HD, eps);
+      rmsnormForward(a.kNormed, a.rstdK, a.kRaw, w.kNorm, T * NKV, HD, eps);
+      qIn = a.qNormed;
+      kIn = a.kNormed;
+    }
+    ropeForward(a.q, qIn, T, NH, HD, 0, 1, invFreq);
+    ropeForward(a.k, kIn, T, NKV, HD, 0, 1, invFreq);
+    flashAttentionForward(a.attOut, a.lse, a.q, a.k, a.v, T, T, NH, NKV, HD);
     linearForward(x2, a.attOut, w.wo, T, QD, C);
     adapt(l, 'wo', x2, a.attOut, QD, C);
     addInto(x2, x, T * C);
@@ -165,7 +177,7 @@ export function backwardSequence(
   // The adapter backward of projection `f` of layer l, when it has one.
   const adapt = (
     l: number,
-    f: keyof LayerViews,
+    f: LoraField,
     dinp: Float32Array,
     dout: Float32Array,
     inp: Float32Array,
@@ -176,22 +188,8 @@ export function backwardSequence(
     const gd = lora?.grads?.[l][f];
     const us = lora?.acts[l][f];
     if (!lora || !ad || !gd || !us) return;
-    loraBackward(
-      dinp,
-      gd.A,
-      gd.B,
-      lora.t,
-      dout,
-      inp,
-      us,
-      ad.A,
-      ad.B,
-      T,
-      I,
-      O,
-      lora.rank,
-      lora.scale,
-    );
+    const [r, sc] = [lora.rank, lora.scale];
+    loraBackward(dinp, gd.A, gd.B, lora.t, dout, inp, us, ad.A, ad.B, T, I, O, r, sc);
   };
   // Inverts xf = rmsnorm(x_L).
   dres.fill(0, 0, T * C);
@@ -222,21 +220,48 @@ export function backwardSequence(
     s.dq.fill(0, 0, T * QD);
     s.dk.fill(0, 0, T * KD);
     s.dv.fill(0, 0, T * KD);
-    attentionBackwardFast(s.dq, s.dk, s.dv, s.dattOut, a.q, a.k, a.v, a.att, T, T, NH, NKV, HD);
+    flashAttentionBackward(
+      s.dq,
+      s.dk,
+      s.dv,
+      s.dattOut,
+      a.q,
+      a.k,
+      a.v,
+      a.attOut,
+      a.lse,
+      T,
+      T,
+      NH,
+      NKV,
+      HD,
+    );
     s.dqn.fill(0, 0, T * QD);
     s.dkn.fill(0, 0, T * KD);
     ropeBackward(s.dqn, s.dq, T, NH, HD, 0, 1, invFreq);
     ropeBackward(s.dkn, s.dk, T, NKV, HD, 0, 1, invFreq);
-    s.dqRaw.fill(0, 0, T * QD);
-    s.dkRaw.fill(0, 0, T * KD);
-    rmsnormBackward(s.dqRaw, gw?.qNorm ?? null, s.dqn, a.qRaw, w.qNorm, a.rstdQ, T * NH, HD);
-    rmsnormBackward(s.dkRaw, gw?.kNorm ?? null, s.dkn, a.kRaw, w.kNorm, a.rstdK, T * NKV, HD);
+    // Without the head norm, rope read qRaw/kRaw directly, so dqn/dkn are their gradients.
+    let dqRaw = s.dqn;
+    let dkRaw = s.dkn;
+    if (w.qNorm && w.kNorm) {
+      s.dqRaw.fill(0, 0, T * QD);
+      s.dkRaw.fill(0, 0, T * KD);
+      rmsnormBackward(s.dqRaw, gw?.qNorm ?? null, s.dqn, a.qRaw, w.qNorm, a.rstdQ, T * NH, HD);
+      rmsnormBackward(s.dkRaw, gw?.kNorm ?? null, s.dkn, a.kRaw, w.kNorm, a.rstdK, T * NKV, HD);
+      dqRaw = s.dqRaw;
+      dkRaw = s.dkRaw;
+    }
+    if (gw?.bq && gw.bk && gw.bv) {
+      biasBackward(gw.bq, dqRaw, T, QD);
+      biasBackward(gw.bk, dkRaw, T, KD);
+      biasBackward(gw.bv, s.dv, T, KD);
+    }
     s.dln.fill(0, 0, T * C);
-    linearBackward(s.dln, gw?.wq ?? null, s.dqRaw, a.ln1, w.wq, T, C, QD);
-    linearBackward(s.dln, gw?.wk ?? null, s.dkRaw, a.ln1, w.wk, T, C, KD);
+    linearBackward(s.dln, gw?.wq ?? null, dqRaw, a.ln1, w.wq, T, C, QD);
+    linearBackward(s.dln, gw?.wk ?? null, dkRaw, a.ln1, w.wk, T, C, KD);
     linearBackward(s.dln, gw?.wv ?? null, s.dv, a.ln1, w.wv, T, C, KD);
-    adapt(l, 'wq', s.dln, s.dqRaw, a.ln1, C, QD);
-    adapt(l, 'wk', s.dln, s.dkRaw, a.ln1, C, KD);
+    adapt(l, 'wq', s.dln, dqRaw, a.ln1, C, QD);
+    adapt(l, 'wk', s.dln, dkRaw, a.ln1, C, KD);
     adapt(l, 'wv', s.dln, s.dv, a.ln1, C, KD);
     rmsnormBackward(dres, gw?.inputNorm ?? null, s.dln, x, w.inputNorm, a.rstd1, T, C);
   }

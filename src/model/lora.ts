@@ -9,7 +9,7 @@ import { EngineError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { Qwen3Config } from './config.ts';
 import { loraMergeInto } from './kernels/lora.ts';
-import type { LayerViews, ModelViews } from './params.ts';
+import type { ModelViews } from './params.ts';
 
 /** The linear layers an adapter may sit on (HF module names). */
 export const LORA_TARGETS = [
@@ -23,8 +23,11 @@ export const LORA_TARGETS = [
 ] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
 
+/** The LayerViews fields an adapter may sit on (the projection weights). */
+export type LoraField = 'wq' | 'wk' | 'wv' | 'wo' | 'wGate' | 'wUp' | 'wDown';
+
 /** Which LayerViews field each target adapts, and its module path under a layer. */
-const TARGET_INFO: Record<LoraTarget, { field: keyof LayerViews; path: string }> = {
+const TARGET_INFO: Record<LoraTarget, { field: LoraField; path: string }> = {
   q_proj: { field: 'wq', path: 'self_attn.q_proj' },
   k_proj: { field: 'wk', path: 'self_attn.k_proj' },
   v_proj: { field: 'wv', path: 'self_attn.v_proj' },
@@ -85,7 +88,7 @@ export function loraScale(c: LoraConfig): number {
 export interface LoraEntry {
   readonly layer: number;
   readonly target: LoraTarget;
-  readonly field: keyof LayerViews;
+  readonly field: LoraField;
   /** peft module path without the `base_model.model.` prefix, e.g. model.layers.0.self_attn.q_proj */
   readonly module: string;
   readonly inDim: number;
@@ -155,7 +158,7 @@ export interface LoraPair {
 }
 
 /** Per layer, the adapter of each adapted field (absent fields have none). */
-export type LoraLayerViews = Partial<Record<keyof LayerViews, LoraPair>>;
+export type LoraLayerViews = Partial<Record<LoraField, LoraPair>>;
 
 /** Views of every adapter in `buf` (parameters, gradients or moments). */
 export function pointLora(t: LoraTable, numLayers: number, buf: Float32Array): LoraLayerViews[] {
@@ -214,7 +217,7 @@ export function mergedViews(
     const A = adapters.subarray(e.offsetA, e.offsetA + r * e.inDim);
     const B = adapters.subarray(e.offsetB, e.offsetB + e.outDim * r);
     loraMergeInto(W, A, B, e.inDim, e.outDim, r, s);
-    (layers[e.layer] as Record<keyof LayerViews, Float32Array>)[e.field] = W;
+    (layers[e.layer] as Record<LoraField, Float32Array>)[e.field] = W;
   }
   return { views: { ...base, layers }, buffer };
 }
@@ -228,7 +231,7 @@ export interface LoraRun {
   readonly scale: number;
   readonly params: readonly LoraLayerViews[];
   readonly grads: readonly LoraLayerViews[] | null;
-  readonly acts: readonly Partial<Record<keyof LayerViews, Float32Array>>[];
+  readonly acts: readonly Partial<Record<LoraField, Float32Array>>[];
   /** Backward scratch (cap·r). */
   readonly t: Float32Array;
   readonly cap: number;
@@ -242,7 +245,7 @@ export function loraRun(
   cap: number,
 ): LoraRun {
   const r = t.config.rank;
-  const acts: Partial<Record<keyof LayerViews, Float32Array>>[] = params.map(() => ({}));
+  const acts: Partial<Record<LoraField, Float32Array>>[] = params.map(() => ({}));
   for (const e of t.entries) acts[e.layer][e.field] = new Float32Array(cap * r);
   return {
     rank: r,

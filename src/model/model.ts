@@ -24,7 +24,7 @@ import type {
 import type { Qwen3Config } from './config.ts';
 import { backwardSequence, forwardSequence, lmHeadPass } from './forward.ts';
 import { gemm } from './kernels/gemm.ts';
-import { ropeInvFreq } from './kernels/rope.ts';
+import { modelInvFreq } from './rope-freq.ts';
 import { resolveLoss, tokenLoss, validateDatum } from './losses.ts';
 import { adamwStep } from './optim.ts';
 import type { AdamState, AdamStepMetrics } from './optim.ts';
@@ -47,6 +47,7 @@ export class Qwen3Model {
   private gradViews: ModelViews | null = null;
   private adam: AdamState | null = null;
   private ws: Workspace | null = null;
+  private inferWs: Workspace | null = null;
   private readonly invFreq: Float64Array;
   private loraState: LoraState | null = null;
 
@@ -64,7 +65,7 @@ export class Qwen3Model {
     }
     this.params = params ?? new Float32Array(this.table.totalSize);
     this.views = pointParams(config, this.table, this.params);
-    this.invFreq = ropeInvFreq(config.ropeTheta, config.headDim);
+    this.invFreq = modelInvFreq(config);
   }
 
   /** A model with fresh random weights (deterministic in `seed`). */
@@ -177,19 +178,24 @@ export class Qwen3Model {
     this.adam = state;
   }
 
-  private workspace(T: number): Workspace {
+  /** A workspace for T tokens: the training one, or the layer-sharing one for forward only. */
+  private workspace(T: number, inference = false): Workspace {
     if (T > this.config.maxPositions) {
       throw new EngineError(
         `sequence of ${T} tokens exceeds max_position_embeddings ${this.config.maxPositions}`,
       );
     }
-    if (!this.ws || this.ws.cap < T) {
-      // Grow geometrically so a run of slowly growing lengths does not reallocate every call.
-      const cap = Math.min(this.config.maxPositions, Math.max(T, this.ws ? this.ws.cap * 2 : 16));
-      this.ws = null; // let the old buffers go before allocating the new ones
-      this.ws = allocWorkspace(this.config, cap);
-    }
-    return this.ws;
+    const ws = inference ? this.inferWs : this.ws;
+    if (ws && ws.cap >= T) return ws;
+    // Grow geometrically so a run of slowly growing lengths does not reallocate every call.
+    const cap = Math.min(this.config.maxPositions, Math.max(T, ws ? ws.cap * 2 : 16));
+    // let the old buffers go before allocating the new ones
+    if (inference) this.inferWs = null;
+    else this.ws = null;
+    const fresh = allocWorkspace(this.config, cap, inference);
+    if (inference) this.inferWs = fresh;
+    else this.ws = fresh;
+    return fresh;
   }
 
   /** Accumulate gradients of the loss over `data`; returns per-token logprobs and the loss sum. */
@@ -223,7 +229,7 @@ export class Qwen3Model {
     let clipped = 0;
     for (const datum of data) {
       const T = datum.modelInput.length;
-      const ws = this.workspace(T);
+      const ws = this.workspace(T, !train);
       const run = this.loraRunFor(ws.cap);
       forwardSequence(this.config, this.views, ws, datum.modelInput, T, this.invFreq, run);
       const lp = new Array<number>(T);
@@ -280,7 +286,7 @@ export class Qwen3Model {
     return sampleSequences(
       this.config,
       this.samplingViews,
-      (T) => this.workspace(T),
+      (T) => this.workspace(T, true),
       this.invFreq,
       req,
     );
@@ -291,7 +297,7 @@ export class Qwen3Model {
     const T = tokens.length;
     const V = this.config.vocabSize;
     const out = new Float32Array(T * V);
-    const ws = this.workspace(T);
+    const ws = this.workspace(T, true);
     const run = this.loraRunFor(ws.cap);
     forwardSequence(this.config, this.views, ws, tokens, T, this.invFreq, run);
     const C = this.config.hiddenSize;
