@@ -19,7 +19,7 @@ import type {
 import type { Qwen3Config } from './config.ts';
 import { backwardSequence, forwardSequence, lmHeadPass } from './forward.ts';
 import { gemm } from './kernels/gemm.ts';
-import { ropeInvFreq } from './kernels/rope.ts';
+import { modelInvFreq } from './rope-freq.ts';
 import { resolveLoss, tokenLoss, validateDatum } from './losses.ts';
 import { adamwStep } from './optim.ts';
 import type { AdamState, AdamStepMetrics } from './optim.ts';
@@ -57,7 +57,7 @@ export class Qwen3Model {
     }
     this.params = params ?? new Float32Array(this.table.totalSize);
     this.views = pointParams(config, this.table, this.params);
-    this.invFreq = ropeInvFreq(config.ropeTheta, config.headDim);
+    this.invFreq = modelInvFreq(config);
   }
 
   /** A model with fresh random weights (deterministic in `seed`). */
