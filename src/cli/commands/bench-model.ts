@@ -30,8 +30,10 @@ interface BenchModelCliOptions {
   readonly peersHome?: string;
 }
 
-/** SmolLM2-135M's shape as a Qwen3 config (the embedded decoder's family until Llama lands). */
+/** SmolLM2-135M's config (Llama family) with a longer position limit for the 8k prefill. */
 const SMOLLM2_SHAPE = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
   hidden_size: 576,
   num_hidden_layers: 30,
   num_attention_heads: 9,
