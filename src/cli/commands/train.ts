@@ -4,7 +4,6 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { loadTrainConfig } from '../../train/load-config.ts';
 import type { ConfigTree } from '../../train/config.ts';
 import { RunDir } from '../../train/run-dir.ts';
@@ -12,6 +11,9 @@ import { runTraining } from '../../train/trainer.ts';
 import { openTrainEngine } from '../../train/engine-factory.ts';
 import { defaultCorpusPath } from '../../data/index.ts';
 import { formatStepSummary } from '../../train/summary.ts';
+import { parseDirFlag, parseIntFlag } from '../flags.ts';
+import { onInterrupt } from '../interrupt.ts';
+import { progressBar } from '../progress.ts';
 
 interface TrainFlags {
   config?: string;
@@ -28,13 +30,6 @@ interface TrainFlags {
   name?: string;
   progress?: boolean;
   printConfig?: boolean;
-}
-
-function toInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`${flag} expects an integer, got "${value}"`);
-  return n;
 }
 
 export function registerTrain(program: Command): void {
@@ -75,10 +70,8 @@ export function registerTrain(program: Command): void {
       if (apiKey !== undefined) engine.apiKey = apiKey;
       if (Object.keys(engine).length > 0) tree.engine = engine;
       if (flags.data !== undefined) tree.data = { paths: flags.data };
-      const steps = toInt(flags.steps, '--steps');
-      if (steps !== undefined) tree.steps = steps;
-      const seed = toInt(flags.seed, '--seed');
-      if (seed !== undefined) tree.seed = seed;
+      if (flags.steps !== undefined) tree.steps = parseIntFlag(flags.steps, '--steps');
+      if (flags.seed !== undefined) tree.seed = parseIntFlag(flags.seed, '--seed');
       if (flags.name !== undefined) tree.name = flags.name;
       const cfg = loadTrainConfig({
         ...(flags.preset !== undefined ? { preset: flags.preset } : {}),
@@ -93,28 +86,16 @@ export function registerTrain(program: Command): void {
         );
         return;
       }
-      const runDir = new RunDir(resolve(flags.runDir ?? join('runs', cfg.name)));
+      const runDir = new RunDir(
+        resolve(parseDirFlag(flags.runDir ?? join('runs', cfg.name), '--run-dir')),
+      );
       const dataPaths = cfg.data.paths.length > 0 ? cfg.data.paths : [defaultCorpusPath()];
       const opened = await openTrainEngine(cfg, join(runDir.checkpointsDir, 'engine'));
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = (): void => {
-        interrupts += 1;
-        if (interrupts > 1) process.exit(130);
-        process.stderr.write('\nspell: stopping after this step (Ctrl-C again to abort now)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      const useBar = flags.progress !== false && process.stderr.isTTY === true;
-      const bar = useBar
-        ? new cliProgress.SingleBar(
-            {
-              format: 'step {step} [{bar}] {percentage}% | {phase} | ETA {eta_formatted}',
-              hideCursor: true,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
+      const interrupt = onInterrupt('train', 'stopping after this step');
+      const bar = progressBar(
+        flags.progress !== false,
+        'step {step} [{bar}] {percentage}% | {phase} | ETA {eta_formatted}',
+      );
       try {
         const last = await runTraining({
           cfg,
@@ -123,7 +104,7 @@ export function registerTrain(program: Command): void {
           tokenizer: opened.tokenizer,
           dataPaths,
           resume: flags.resume === true,
-          signal: controller.signal,
+          signal: interrupt.signal,
           lossAggregation: opened.lossAggregation,
           events: {
             onStart: ({ startStep, endStep, clusters }) => {
@@ -151,7 +132,7 @@ export function registerTrain(program: Command): void {
         );
       } finally {
         bar?.stop();
-        process.off('SIGINT', onSigint);
+        interrupt.dispose();
         await opened.engine.close();
       }
     });
