@@ -58,6 +58,11 @@ export function intArg(flag: string, range: IntRange = {}): (value: string) => n
   return (value) => parseIntFlag(value, flag, range);
 }
 
+/** A TCP port, 0..65535 (0: any free port). */
+export function parsePortFlag(value: string, flag: string): number {
+  return parseIntFlag(value, flag, { min: 0, max: 65_535 });
+}
+
 /** A finite number within `range`. */
 export function parseNumberFlag(value: string, flag: string, range: NumberRange = {}): number {
   const n = Number(value);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors.ts';
-import { parseIntFlag, parseNumberFlag } from '../flags.ts';
+import { parseNumberFlag, parsePortFlag } from '../flags.ts';
 import { localProvider, startServer } from '../../serve/index.ts';
 
 /** The bundled default model folder. */
@@ -47,7 +47,7 @@ export function registerServe(program: Command): void {
           `no MODEL_DIR given and the bundled default model folder ${DEFAULT_MODEL_DIR} does not exist yet; pass a model folder`,
         );
       }
-      const port = parseIntFlag(flags.port, '--port', { min: 0, max: 65_535 });
+      const port = parsePortFlag(flags.port, '--port');
       const maxBodyMb = parseNumberFlag(flags.maxBodyMb, '--max-body-mb', { min: 0 });
       const longPoll = parseNumberFlag(flags.longPollSeconds, '--long-poll-seconds', { min: 0 });
       const { provider, extraRoutes } = localProvider({
