@@ -3,7 +3,7 @@
  * each subcommand lives in `commands/<name>.ts` and registers itself on the program.
  */
 import { Command, CommanderError } from 'commander';
-import { SpellError, describeError } from '../core/index.ts';
+import { InterruptedError, SpellError, describeError } from '../core/index.ts';
 import { registerCommands } from './commands/index.ts';
 
 const program = new Command();
@@ -23,6 +23,9 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;
+  } else if (err instanceof InterruptedError) {
+    process.stderr.write(`spell: ${err.message}\n`);
+    process.exitCode = 130;
   } else if (err instanceof SpellError) {
     process.stderr.write(`spell: ${err.name}: ${err.message}\n`);
     process.exitCode = 2;

@@ -12,6 +12,7 @@ import { runTraining } from '../../train/trainer.ts';
 import { openTrainEngine } from '../../train/engine-factory.ts';
 import { defaultCorpusPath } from '../../data/index.ts';
 import { formatStepSummary } from '../../train/summary.ts';
+import { ConfigurationError, InterruptedError } from '../../core/errors.ts';
 
 interface TrainFlags {
   config?: string;
@@ -24,6 +25,7 @@ interface TrainFlags {
   steps?: string;
   runDir?: string;
   resume?: boolean;
+  overwrite?: boolean;
   seed?: string;
   name?: string;
   progress?: boolean;
@@ -62,10 +64,14 @@ export function registerTrain(program: Command): void {
     .option('--run-dir <dir>', 'run directory (default: runs/<name>)')
     .option('--name <name>', 'run name')
     .option('--resume', 'continue from the latest complete checkpoint of the run directory')
+    .option('--overwrite', 'start afresh in a run directory that holds a run, deleting it')
     .option('--seed <s>', 'master seed')
     .option('--no-progress', 'no progress bar (one summary line per step only)')
     .option('--print-config', 'print the resolved config as YAML and exit')
     .action(async (overrides: string[], flags: TrainFlags) => {
+      if (flags.resume && flags.overwrite) {
+        throw new ConfigurationError('--resume and --overwrite exclude each other; pass one');
+      }
       const tree: ConfigTree = {};
       const engine: ConfigTree = {};
       if (flags.engine !== undefined) engine.kind = flags.engine;
@@ -123,6 +129,7 @@ export function registerTrain(program: Command): void {
           tokenizer: opened.tokenizer,
           dataPaths,
           resume: flags.resume === true,
+          overwrite: flags.overwrite === true,
           signal: controller.signal,
           lossAggregation: opened.lossAggregation,
           events: {
@@ -149,6 +156,11 @@ export function registerTrain(program: Command): void {
         process.stderr.write(
           `spell train: finished at step ${last}; run directory ${runDir.root}\n`,
         );
+        if (controller.signal.aborted) {
+          throw new InterruptedError(
+            `train interrupted after step ${last}; continue with --resume --run-dir ${runDir.root}`,
+          );
+        }
       } finally {
         bar?.stop();
         process.off('SIGINT', onSigint);
