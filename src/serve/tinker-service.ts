@@ -22,6 +22,7 @@ import { FutureStore } from './future-store.ts';
 import { HttpError, parseBody } from './http-util.ts';
 import { KvBudget } from './kv-budget.ts';
 import { ModelQueue } from './model-queue.ts';
+import { scrubPaths } from './request-guard.ts';
 
 /** Where engines come from: one fresh engine on the base weights per call. */
 export interface EngineProvider {
@@ -680,7 +681,9 @@ export class TinkerService {
     if (state.status === 'pending') {
       return { type: 'try_again', request_id: b.request_id, queue_state: 'active' };
     }
-    if (state.status === 'failed') return { error: state.error, category: state.category };
+    if (state.status === 'failed') {
+      return { error: scrubPaths(state.error), category: state.category };
+    }
     return state.result;
   }
 }

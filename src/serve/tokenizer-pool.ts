@@ -78,7 +78,13 @@ export class TokenizerPool implements PromptEncoder {
   private closed = false;
   private longest: number | undefined;
 
-  constructor(private readonly dir: string) {}
+  /** Workers started so far (a recycled worker is replaced by a new one). */
+  workersStarted = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly recycleChars = RECYCLE_CHARS,
+  ) {}
 
   encode(text: string, addSpecialTokens: boolean): Promise<number[]> {
     return this.submit({ id: this.nextId++, op: 'encode', text, addSpecialTokens }, text.length);
@@ -111,6 +117,7 @@ export class TokenizerPool implements PromptEncoder {
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     });
     worker.unref();
+    this.workersStarted++;
     const pending: Live['pending'] = new Map();
     let markReady!: (r: Ready) => void;
     let failReady!: (e: Error) => void;
@@ -127,7 +134,7 @@ export class TokenizerPool implements PromptEncoder {
       pending.delete(msg.id);
       if (msg.ok) p.resolve(msg.ids);
       else p.reject(toError(msg.errorName, msg.message));
-      if (pending.size === 0 && live.chars > RECYCLE_CHARS) this.retire(live);
+      if (pending.size === 0 && live.chars > this.recycleChars) this.retire(live);
     });
     const die = (err: Error): void => {
       if (this.live === live) this.live = undefined;
