@@ -103,8 +103,8 @@ export function registerServe(program: Command): void {
         },
         ...(extraRoutes ? { extraRoutes } : {}),
       });
-      process.stdout.write(`listening on ${server.url} (model ${provider.modelName})\n`);
       process.stderr.write(`spell serve: checkpoints go to ${checkpointDir}\n`);
+      process.stdout.write(`listening on ${server.url} (model ${provider.modelName})\n`);
       if (!extraRoutes) {
         process.stderr.write(
           'spell serve: the model folder has no tokenizer.json, so the OpenAI-compatible routes are off\n',
