@@ -30,11 +30,9 @@ describe('KV budget', () => {
     await running;
     expect(kv.inUseBytes).toBe(0);
     await kv.claim(100, 'asample', () => Promise.resolve());
-    try {
-      kv.claim(101, 'asample', () => Promise.resolve());
-    } catch (err) {
-      expect((err as Error).message).toMatch(/KV budget of 0\.0 MiB \(--kv-budget-mb\)/);
-    }
+    expect(() => kv.claim(101, 'asample', () => Promise.resolve())).toThrow(
+      /KV budget of 0\.0 MiB \(--kv-budget-mb\)/,
+    );
   });
 
   test('a failed request gives its memory back', async () => {

@@ -26,7 +26,7 @@ export const MAX_JSON_DEPTH = 64;
  */
 export function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
-  const media = header.split(';')[0]!.trim().toLowerCase();
+  const media = header.split(';')[0].trim().toLowerCase();
   return media === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media);
 }
 

@@ -132,7 +132,7 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
       const h = get.get(path);
       if (h) return sendJson(res, 200, await h());
       if (samplerMatch) {
-        return sendJson(res, 200, service.samplerInfo(decodePathSegment(samplerMatch[1]!)));
+        return sendJson(res, 200, service.samplerInfo(decodePathSegment(samplerMatch[1])));
       }
     } else if (method === 'POST') {
       const h = post.get(path);

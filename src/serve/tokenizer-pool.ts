@@ -162,7 +162,7 @@ export class TokenizerPool implements PromptEncoder {
     try {
       live = this.start();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     live.chars += chars;
     // Pending from now on, so the worker is not recycled under a job waiting for it to load.

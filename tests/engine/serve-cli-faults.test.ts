@@ -33,7 +33,7 @@ function serve(args: readonly string[]): Proc {
     child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
+      if (m) resolve(m[1]);
     });
     void exit.then(() => reject(new Error(`serve exited: ${err}`)));
   });

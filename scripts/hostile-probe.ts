@@ -1,39 +1,51 @@
-#!/usr/bin/env node
 /**
  * Probe `spell serve` as issue 25 did, and print JSON figures (latency, RSS) per probe.
  * Runs against any spell checkout, so the same probes give the before/after figures:
  *
- *   node scripts/hostile-probe.mjs [--root <spell checkout>] [--probe name,...]
+ *   npx tsx scripts/hostile-probe.ts [--root <spell checkout>] [--probe name,...]
  *
  * Each probe starts its own `spell serve` on the bundled model (127.0.0.1, free port, checkpoints
  * in a temporary folder) and stops it at the end. RSS is the serve process's VmRSS from /proc.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
+const opt = (name: string, dflt: string): string => {
   const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
+  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
 };
 const ROOT = resolve(opt('--root', fileURLToPath(new URL('..', import.meta.url))));
 const PROBES = opt('--probe', 'bigChat,bigSample,manyModels,webPage,busyPort,sigterm').split(',');
 const MODEL = join(ROOT, 'assets/model');
 
-const rssMb = (pid) => {
+const rssMb = (pid: number): number => {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
   } catch {
-    return null;
+    return 0;
   }
 };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function serve(extra = []) {
+interface Served {
+  url: string;
+  child: ChildProcess;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+interface Answer {
+  status: number;
+  ms: number;
+  text: string;
+}
+
+function serve(extra: string[] = []): Promise<Served> {
   const ckpt = mkdtempSync(join(tmpdir(), 'spell-probe-'));
   const child = spawn(
     process.execPath,
@@ -42,18 +54,18 @@ function serve(extra = []) {
   );
   let out = '';
   let err = '';
-  child.stderr.on('data', (b) => (err += b));
-  return new Promise((res, rej) => {
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  return new Promise<Served>((res, rej) => {
     const t = setTimeout(() => rej(new Error(`serve did not start: ${err}`)), 60_000);
-    child.stdout.on('data', (b) => {
-      out += b;
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
       const m = /listening on (\S+)/.exec(out);
       if (m) {
         clearTimeout(t);
         res({
           url: m[1],
           child,
-          stderr: () => err,
+          pid: child.pid!,
           stop: async () => {
             if (child.exitCode === null) child.kill('SIGKILL');
             await sleep(100);
@@ -62,14 +74,19 @@ function serve(extra = []) {
         });
       }
     });
-    child.once('exit', (code) => {
+    child.once('exit', (code: number | null) => {
       clearTimeout(t);
       rej(new Error(`serve exited ${code}: ${err.slice(0, 300)}`));
     });
   });
 }
 
-const post = async (url, path, body, headers = { 'content-type': 'application/json' }) => {
+const post = async (
+  url: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<Answer> => {
   const t0 = performance.now();
   try {
     const r = await fetch(url + path, {
@@ -84,8 +101,8 @@ const post = async (url, path, body, headers = { 'content-type': 'application/js
   }
 };
 
-async function healthLatencies(url, until) {
-  const lat = [];
+async function healthLatencies(url: string, until: { done: boolean }): Promise<number[]> {
+  const lat: number[] = [];
   while (!until.done) {
     const t0 = performance.now();
     try {
@@ -99,9 +116,12 @@ async function healthLatencies(url, until) {
   return lat;
 }
 
-async function withRssPeak(pid, fn) {
+async function withRssPeak<T>(
+  pid: number,
+  fn: () => Promise<T>,
+): Promise<{ result: T; peak: number }> {
   let peak = rssMb(pid);
-  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid) ?? 0)), 50);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
   try {
     return { result: await fn(), peak };
   } finally {
@@ -109,16 +129,19 @@ async function withRssPeak(pid, fn) {
   }
 }
 
-const probes = {
+const probes: Record<string, () => Promise<unknown>> = {
   /** Item 1: a 20 MB chat message while health checks run. */
   async bigChat() {
     const s = await serve();
     try {
-      const pid = s.child.pid;
+      const pid = s.pid;
       const before = rssMb(pid);
       const until = { done: false };
       const health = healthLatencies(s.url, until);
-      const body = { messages: [{ role: 'user', content: 'word '.repeat(4_000_000) }], max_tokens: 1 };
+      const body = {
+        messages: [{ role: 'user', content: 'word '.repeat(4_000_000) }],
+        max_tokens: 1,
+      };
       const { result, peak } = await withRssPeak(pid, () =>
         post(s.url, '/v1/chat/completions', body),
       );
@@ -139,7 +162,7 @@ const probes = {
   async bigSample() {
     const s = await serve();
     try {
-      const pid = s.child.pid;
+      const pid = s.pid;
       const before = rssMb(pid);
       const t0 = performance.now();
       const r = await post(s.url, '/api/v1/asample', {
@@ -150,7 +173,7 @@ const probes = {
       });
       let peak = before;
       while (performance.now() - t0 < 10_000) {
-        peak = Math.max(peak, rssMb(pid) ?? 0);
+        peak = Math.max(peak, rssMb(pid));
         await sleep(100);
       }
       return { status: r.status, answer: r.text.slice(0, 160), rss_mb: { before, peak_10s: peak } };
@@ -162,12 +185,12 @@ const probes = {
   async manyModels() {
     const s = await serve();
     try {
-      const pid = s.child.pid;
+      const pid = s.pid;
       const before = rssMb(pid);
       const sess = JSON.parse(
         (await post(s.url, '/api/v1/create_session', { tags: [], sdk_version: '0.24.1' })).text,
-      );
-      const statuses = [];
+      ) as { session_id: string };
+      const statuses: number[] = [];
       for (let i = 0; i < 20; i++) {
         const r = await post(s.url, '/api/v1/create_model', {
           session_id: sess.session_id,
@@ -178,7 +201,9 @@ const probes = {
         statuses.push(r.status);
       }
       await sleep(3000);
-      const threads = Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+      const threads = Number(
+        /Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1],
+      );
       return { statuses: summarize(statuses), rss_mb: { before, after: rssMb(pid) }, threads };
     } finally {
       await s.stop();
@@ -192,10 +217,15 @@ const probes = {
         'content-type': 'text/plain',
         origin: 'http://evil.example',
       });
-      const rebound = await post(s.url, '/api/v1/create_session', { tags: [] }, {
-        'content-type': 'application/json',
-        host: 'evil.example',
-      });
+      const rebound = await post(
+        s.url,
+        '/api/v1/create_session',
+        { tags: [] },
+        {
+          'content-type': 'application/json',
+          host: 'evil.example',
+        },
+      );
       return { text_plain_foreign_origin: simple.status, foreign_host: rebound.status };
     } finally {
       await s.stop();
@@ -213,9 +243,9 @@ const probes = {
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let err = '';
-      child.stderr.on('data', (b) => (err += b));
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
       const code = await Promise.race([
-        new Promise((r) => child.once('exit', (c) => r(c))),
+        new Promise<number | null>((r) => child.once('exit', (c: number | null) => r(c))),
         sleep(20_000).then(() => 'hang'),
       ]);
       if (code === 'hang') child.kill('SIGKILL');
@@ -242,7 +272,9 @@ const probes = {
       const t0 = performance.now();
       s.child.kill('SIGTERM');
       const code = await Promise.race([
-        new Promise((r) => s.child.once('exit', (c, sig) => r(c ?? sig))),
+        new Promise<number | string | null>((r) =>
+          s.child.once('exit', (c: number | null, sig: string | null) => r(c ?? sig)),
+        ),
         sleep(30_000).then(() => 'alive after 30 s'),
       ]);
       return { exit: code, ms_to_exit: Math.round(performance.now() - t0) };
@@ -252,16 +284,18 @@ const probes = {
   },
 };
 
-function summarize(xs) {
-  const out = {};
+function summarize(xs: number[]): Record<number, number> {
+  const out: Record<number, number> = {};
   for (const x of xs) out[x] = (out[x] ?? 0) + 1;
   return out;
 }
 
-const results = { root: ROOT };
+const results: Record<string, unknown> = { root: ROOT };
 for (const name of PROBES) {
   try {
-    results[name] = await probes[name]();
+    const probe = probes[name];
+    if (!probe) throw new Error(`unknown probe ${name}`);
+    results[name] = await probe();
   } catch (e) {
     results[name] = { error: String(e) };
   }
