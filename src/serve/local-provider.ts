@@ -76,7 +76,8 @@ export function localProvider(opts: LocalServeOptions): {
   const provider: EngineProvider = {
     modelName,
     ...(perToken !== undefined ? { kvBytesPerToken: perToken } : {}),
-    create: () => LocalEngine.open({ modelDir, checkpointDir }),
+    create: (o) =>
+      LocalEngine.open({ modelDir, checkpointDir, ...(o?.lora ? { lora: o.lora } : {}) }),
   };
   const hasTokenizer = existsSync(join(modelDir, 'tokenizer.json'));
   const extraRoutes = hasTokenizer

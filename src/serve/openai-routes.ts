@@ -148,9 +148,7 @@ export function inThreadEncoder(tok: HfTokenizer): PromptEncoder {
 export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions): ExtraRoutes {
   const tok = opts.tokenizer;
   const encoder = opts.encoder ?? inThreadEncoder(tok);
-  const stopIds = [tok.eosTokenId, tok.tokenToId('<|im_end|>'), tok.tokenToId('<|endoftext|>')]
-    .filter((x): x is number => x !== undefined)
-    .filter((x, i, all) => all.indexOf(x) === i);
+  const stopIds = tok.endOfTurnIds();
 
   const checkModel = (model: string | undefined): void => {
     if (model !== undefined && model !== opts.modelName) {
