@@ -23,6 +23,7 @@ import { parseControllerState, type ControllerState } from './controller-state.t
 import { RolePolicy } from './policy.ts';
 import { RunDir, stepName } from './run-dir.ts';
 import { runTrainStep, type StepContext, type StepOutcome } from './step.ts';
+import { learnerTemperature } from './update.ts';
 import { LabeledSampler, readLabeledQuestions, runRlvrStep } from './rlvr.ts';
 
 export interface TrainerEvents {
@@ -82,6 +83,29 @@ export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
   };
 }
 
+/**
+ * A remote engine that cannot apply the learner temperature trains at temperature 1 while sampling
+ * at the rollout temperature: say so once, and return the config as actually run
+ * (`algorithm.logprobTemperature: raw`) for config.yaml; `actor/logprob_temperature` records it per
+ * step.
+ */
+async function recordLearnerTemperature(
+  cfg: TrainConfig,
+  engine: PolicyEngine,
+  events: TrainerEvents | undefined,
+): Promise<TrainConfig> {
+  const info = await engine.info();
+  const wanted = cfg.rollout.temperature;
+  if (cfg.algorithm.logprobTemperature !== 'rollout' || wanted === 0 || wanted === 1) return cfg;
+  if (learnerTemperature(cfg, info) === wanted) return cfg;
+  events?.onInfo?.(
+    `the engine (${info.modelName}) cannot apply the learner temperature: samples are drawn at ` +
+      `${wanted} but training log-probs are at temperature 1 (the reference uses ${wanted} in both); ` +
+      'recorded as algorithm.logprobTemperature=raw in config.yaml and actor/logprob_temperature',
+  );
+  return { ...cfg, algorithm: { ...cfg.algorithm, logprobTemperature: 'raw' } };
+}
+
 /** Run (or resume) training to `cfg.steps`. Returns the last completed step. */
 export async function runTraining(opts: TrainerOptions): Promise<number> {
   const { cfg, runDir, engine, events } = opts;
@@ -123,7 +147,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
       `${runDir.root} already holds checkpoints; pass --resume to continue it or choose another --run-dir`,
     );
   }
-  runDir.writeConfig(cfg);
+  runDir.writeConfig(await recordLearnerTemperature(cfg, engine, events));
 
   const weights = cfg.data.taskWeights;
   const labeled = cfg.mode === 'rlvr' ? readLabeledQuestions(cfg.data.labeledPaths) : [];
