@@ -17,7 +17,7 @@
 import type { Qwen3Config } from './config.ts';
 import { addInto } from './kernels/floats.ts';
 import { embeddingForward } from './kernels/embedding.ts';
-import { gemmRows } from './kernels/gemm.ts';
+import { activeNativeAddon, gemmRows, gemmThreads } from './kernels/gemm.ts';
 import { rmsnormForward } from './kernels/rmsnorm.ts';
 import { ropeForward } from './kernels/rope.ts';
 import { swigluForward } from './kernels/swiglu.ts';
@@ -179,6 +179,8 @@ export function copySampleCache(from: SampleCache, to: SampleCache): void {
 /**
  * Attention of one row at position `pos` over its cache positions 0..pos, all query heads.
  * out (QD) and q (QD) are that row's slices; the row's own k/v must already be in the cache.
+ * Native kernel when the addon is active (its bits do not depend on other rows or threads
+ * either), else two gemms per KV head.
  */
 function attendRow(
   c: Qwen3Config,
@@ -193,6 +195,12 @@ function attendRow(
   const { numHeads: NH, numKvHeads: NKV, headDim: HD } = c;
   const group = NH / NKV;
   const Tk = pos + 1;
+  const addon = activeNativeAddon();
+  if (addon) {
+    // native/attention.c: vectorised, split over fixed key chunks on the pool's threads
+    addon.attnDecode(q, kc, vc, out, L, Tk, NH, NKV, HD, gemmThreads());
+    return;
+  }
   const scale = 1 / Math.sqrt(HD);
   for (let g = 0; g < NKV; g++) {
     const qg = q.subarray(g * group * HD, (g + 1) * group * HD);

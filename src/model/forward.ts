@@ -9,8 +9,8 @@
 import type { Qwen3Config } from './config.ts';
 import type { ModelViews } from './params.ts';
 import type { BackwardScratch, Workspace } from './workspace.ts';
-import { attentionBackwardFast, attentionForwardFast } from './kernels/attention-fast.ts';
 import { embeddingBackward, embeddingForward } from './kernels/embedding.ts';
+import { flashAttentionBackward, flashAttentionForward } from './kernels/flash-attention.ts';
 import { addInto } from './kernels/floats.ts';
 import { gemm } from './kernels/gemm.ts';
 import { linearBackward, linearForward } from './kernels/linear.ts';
@@ -47,7 +47,7 @@ export function forwardSequence(
     rmsnormForward(a.kNormed, a.rstdK, a.kRaw, w.kNorm, T * NKV, HD, eps);
     ropeForward(a.q, a.qNormed, T, NH, HD, 0, 1, invFreq);
     ropeForward(a.k, a.kNormed, T, NKV, HD, 0, 1, invFreq);
-    attentionForwardFast(a.attOut, a.att, a.q, a.k, a.v, T, T, NH, NKV, HD);
+    flashAttentionForward(a.attOut, a.lse, a.q, a.k, a.v, T, T, NH, NKV, HD);
     linearForward(x2, a.attOut, w.wo, T, QD, C);
     addInto(x2, x, T * C);
     rmsnormForward(a.ln2, a.rstd2, x2, w.postNorm, T, C, eps);
@@ -168,7 +168,22 @@ export function backwardSequence(
     s.dq.fill(0, 0, T * QD);
     s.dk.fill(0, 0, T * KD);
     s.dv.fill(0, 0, T * KD);
-    attentionBackwardFast(s.dq, s.dk, s.dv, s.dattOut, a.q, a.k, a.v, a.att, T, T, NH, NKV, HD);
+    flashAttentionBackward(
+      s.dq,
+      s.dk,
+      s.dv,
+      s.dattOut,
+      a.q,
+      a.k,
+      a.v,
+      a.attOut,
+      a.lse,
+      T,
+      T,
+      NH,
+      NKV,
+      HD,
+    );
     s.dqn.fill(0, 0, T * QD);
     s.dkn.fill(0, 0, T * KD);
     ropeBackward(s.dqn, s.dq, T, NH, HD, 0, 1, invFreq);

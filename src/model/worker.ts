@@ -57,7 +57,7 @@ function samplerFor(m: Qwen3Model): SamplerContext {
     if (!ws || ws.cap < T) {
       const cap = Math.min(c.maxPositions, Math.max(T, ws ? ws.cap * 2 : 16));
       ws = null; // let the old buffers go before allocating the new ones
-      ws = allocWorkspace(c, cap);
+      ws = allocWorkspace(c, cap, true);
     }
     return ws;
   };
