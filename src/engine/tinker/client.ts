@@ -438,6 +438,8 @@ function parseOr<T extends z.ZodType>(
 }
 
 function withoutTemperature(c: LossConfig): LossConfig {
-  const { temperature: _dropped, ...rest } = c;
-  return rest;
+  return {
+    ...(c.clipLowThreshold !== undefined ? { clipLowThreshold: c.clipLowThreshold } : {}),
+    ...(c.clipHighThreshold !== undefined ? { clipHighThreshold: c.clipHighThreshold } : {}),
+  };
 }
