@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors.ts';
 import { defaultCorpusPath } from '../../data/index.ts';
 import { DEFAULT_MODEL_INIT, initModelFolder } from '../../train/default-model.ts';
+import { registerModelPull } from './model-pull.ts';
 
 function int(value: string, flag: string): number {
   const n = Number(value);
@@ -16,6 +17,7 @@ export function registerModel(program: Command): void {
   const model = program
     .command('model')
     .description('create model folders for the embedded engine');
+  registerModelPull(model);
   const d = DEFAULT_MODEL_INIT;
   model
     .command('init')
