@@ -16,6 +16,7 @@
  */
 import type { Qwen3Config } from './config.ts';
 import { addInto } from './kernels/floats.ts';
+import { biasForward } from './kernels/bias.ts';
 import { embeddingForward } from './kernels/embedding.ts';
 import { activeNativeAddon, gemmRows, gemmThreads } from './kernels/gemm.ts';
 import { rmsnormForward } from './kernels/rmsnorm.ts';
@@ -275,12 +276,23 @@ export function decodeRows(
     gemmRows(false, true, n, QD, C, s.ln, w.wq, s.qRaw, false);
     gemmRows(false, true, n, KD, C, s.ln, w.wk, s.kRaw, false);
     gemmRows(false, true, n, KD, C, s.ln, w.wv, s.v, false);
-    rmsnormForward(s.qn, s.rstdQ, s.qRaw, w.qNorm, n * NH, HD, eps);
-    rmsnormForward(s.kn, s.rstdK, s.kRaw, w.kNorm, n * NKV, HD, eps);
+    if (w.bq && w.bk && w.bv) {
+      biasForward(s.qRaw, w.bq, n, QD);
+      biasForward(s.kRaw, w.bk, n, KD);
+      biasForward(s.v, w.bv, n, KD);
+    }
+    let qAll = s.qRaw;
+    let kAll = s.kRaw;
+    if (w.qNorm && w.kNorm) {
+      rmsnormForward(s.qn, s.rstdQ, s.qRaw, w.qNorm, n * NH, HD, eps);
+      rmsnormForward(s.kn, s.rstdK, s.kRaw, w.kNorm, n * NKV, HD, eps);
+      qAll = s.qn;
+      kAll = s.kn;
+    }
     for (let r = 0; r < n; r++) {
       const { cache, pos } = rows[r];
-      const q = s.qn.subarray(r * QD, (r + 1) * QD);
-      const k = s.kn.subarray(r * KD, (r + 1) * KD);
+      const q = qAll.subarray(r * QD, (r + 1) * QD);
+      const k = kAll.subarray(r * KD, (r + 1) * KD);
       ropeForward(q, q, 1, NH, HD, pos, 0, invFreq);
       ropeForward(k, k, 1, NKV, HD, pos, 0, invFreq);
       const L = cache.len;

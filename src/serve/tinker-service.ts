@@ -15,8 +15,10 @@
  * archive download, publishing/TTL, stale-session unloading, dro/cispo losses.
  */
 import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
 import type { EngineInfo, PolicyEngine } from '../engine/types.ts';
 import * as w from '../engine/tinker/wire.ts';
+import type { LoraOptions } from '../model/index.ts';
 import { FutureStore } from './future-store.ts';
 import { HttpError, parseBody } from './http-util.ts';
 import { ModelQueue } from './model-queue.ts';
@@ -25,7 +27,8 @@ import { ModelQueue } from './model-queue.ts';
 export interface EngineProvider {
   /** The base model name clients pass as `base_model`. */
   readonly modelName: string;
-  create(): Promise<PolicyEngine>;
+  /** A fresh engine on the base model; with `lora`, training LoRA adapters on a frozen base. */
+  create(opts?: { readonly lora?: LoraOptions }): Promise<PolicyEngine>;
 }
 
 export interface TinkerServiceOptions {
@@ -237,11 +240,12 @@ export class TinkerService {
     const prior = this.deduped(key, bodyKey);
     if (prior) return Promise.resolve({ request_id: prior });
     const id = this.newId('model');
-    const engine = this.opts.provider.create();
+    const lora = loraOptions(b.lora_config);
+    const engine = this.opts.provider.create(lora ? { lora } : {});
     const model: TrainingModel = {
       id,
       sessionId: b.session_id,
-      loraRank: b.lora_config?.rank ?? 32,
+      loraRank: lora?.rank ?? 0,
       slot: new EngineSlot(engine),
       queue: new ModelQueue(id, (work) => this.futures.track(work)),
       counters: { forward: 0, forwardBackward: 0, optimStep: 0, saves: 0, loads: 0 },
@@ -270,8 +274,8 @@ export class TinkerService {
     return {
       model_id: m.id,
       model_data: { arch: 'qwen3', model_name: name, tokenizer_id: name },
-      is_lora: true,
-      lora_rank: m.loraRank,
+      is_lora: m.loraRank > 0,
+      ...(m.loraRank > 0 ? { lora_rank: m.loraRank } : {}),
       model_name: name,
       type: 'get_info',
     };
@@ -528,4 +532,22 @@ export class TinkerService {
     if (state.status === 'failed') return { error: state.error, category: state.category };
     return state.result;
   }
+}
+
+/**
+ * The adapters a create_model's lora_config asks for: its rank and seed, and the targets of
+ * train_attn / train_mlp (default both, as Tinker; alpha 32 as SkyRL tx). No lora_config: full
+ * fine-tuning (a spell extension; Tinker clients always send one). train_unembed is not
+ * supported by the embedded engine and is ignored, as SkyRL tx does.
+ */
+function loraOptions(c: z.infer<typeof w.loraConfigSchema> | undefined): LoraOptions | undefined {
+  if (!c) return undefined;
+  const targets = [
+    ...(c.train_attn === false ? [] : ['q_proj', 'k_proj', 'v_proj', 'o_proj']),
+    ...(c.train_mlp === false ? [] : ['gate_proj', 'up_proj', 'down_proj']),
+  ];
+  if (targets.length === 0) {
+    throw new HttpError(400, 'lora_config trains nothing: train_attn and train_mlp are both false');
+  }
+  return { rank: c.rank, targets, ...(c.seed != null ? { seed: c.seed } : {}) };
 }

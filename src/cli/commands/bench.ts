@@ -11,6 +11,7 @@ import { ConfigurationError } from '../../core/index.ts';
 import { runEngineBench, runEngineBenchWithPeers } from '../../bench/index.ts';
 import type { EngineBenchReport, PeersReport } from '../../bench/index.ts';
 import { setGemmBackend } from '../../model/kernels/gemm.ts';
+import { registerBenchModel } from './bench-model.ts';
 import type { GemmBackend } from '../../model/kernels/gemm.ts';
 
 interface BenchEngineCliOptions {
@@ -159,4 +160,5 @@ export function registerBench(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printTable(report);
     });
+  registerBenchModel(bench);
 }
