@@ -9,7 +9,7 @@
  * Pure functions, no I/O.
  */
 import { EngineError } from '../core/errors.ts';
-import type { Datum, LossConfig, LossName } from '../engine/types.ts';
+import type { Datum, LossConfig, LossName } from '../core/policy-types.ts';
 
 /** Loss and d(loss)/dℓ of one token. */
 export interface TokenLoss {

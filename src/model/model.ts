@@ -20,7 +20,7 @@ import type {
   LossName,
   SampleRequest,
   SampleResult,
-} from '../engine/types.ts';
+} from '../core/policy-types.ts';
 import type { Qwen3Config } from './config.ts';
 import { backwardSequence, forwardSequence, lmHeadPass } from './forward.ts';
 import { gemm } from './kernels/gemm.ts';

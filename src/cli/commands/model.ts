@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { defaultCorpusPath } from '../../data/index.ts';
 import { parseIntFlag } from '../flags.ts';
-import { DEFAULT_MODEL_INIT, initModelFolder } from '../../train/default-model.ts';
+import { DEFAULT_MODEL_INIT, initModelFolder } from '../../model/init-folder.ts';
 import { registerModelPull } from './model-pull.ts';
 
 export function registerModel(program: Command): void {
