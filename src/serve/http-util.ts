@@ -17,9 +17,23 @@ export class HttpError extends Error {
   }
 }
 
+/** JSON nested deeper than this is refused (serialising it again would overflow the stack). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True for `application/json` and `+json` media types. A body of any other type is refused: text/plain,
+ * forms and multipart are what a web page can send cross-origin without a CORS preflight.
+ */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const media = header.split(';')[0].trim().toLowerCase();
+  return media === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media);
+}
+
 /**
  * Read and parse a JSON body of at most `limitBytes`.
- * @throws HttpError 413 when too large, 400 when not JSON, 415 for protobuf bodies.
+ * @throws HttpError 413 when too large, 415 for a non-JSON Content-Type (protobuf included), 400
+ *   when not JSON or nested deeper than MAX_JSON_DEPTH
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? '0');
@@ -30,12 +44,20 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
       `request body of ${declared} bytes exceeds the limit of ${limitBytes}`,
     );
   }
-  const type = req.headers['content-type'] ?? '';
-  if (type.includes('protobuf')) {
+  const type = req.headers['content-type'];
+  if (type !== undefined && type.includes('protobuf')) {
     req.resume();
     throw new HttpError(
       415,
       'protobuf bodies are not supported by spell serve; send JSON (Tinker SDK <= 0.24 encoding)',
+    );
+  }
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !isJsonContentType(type)) {
+    req.resume();
+    throw new HttpError(
+      415,
+      `request bodies must be sent as Content-Type: application/json, got '${(type ?? '(none)').slice(0, 100)}'`,
     );
   }
   const chunks: Buffer[] = [];
@@ -50,11 +72,30 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim().length === 0) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (err) {
     throw new HttpError(400, `malformed JSON body: ${(err as Error).message}`);
   }
+  if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) {
+    throw new HttpError(400, `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return parsed;
+}
+
+/** Whether a parsed JSON value nests arrays/objects deeper than `limit` (iterative: no recursion). */
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** Validate a parsed body; a failure is a 400 naming the first bad field and what was expected. */

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Rng } from '../core/rng.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
-import { ConfigurationError, DataError } from '../core/errors.ts';
+import { DataError } from '../core/errors.ts';
 import type { Cluster } from '../data/cluster.ts';
 import { readCorpus } from '../data/read/corpus.ts';
 import { DEFAULT_ROUTING, routeClusters } from '../data/routing.ts';
@@ -42,6 +42,8 @@ export interface TrainerOptions {
   /** Corpus paths; the caller resolves the bundled default when the config has none. */
   readonly dataPaths: readonly string[];
   readonly resume: boolean;
+  /** Start afresh in a run directory that already holds a run, deleting it. */
+  readonly overwrite?: boolean;
   /** Aborting stops the run after the current step's files are written. */
   readonly signal?: AbortSignal;
   readonly events?: TrainerEvents;
@@ -106,8 +108,23 @@ async function recordLearnerTemperature(
   return { ...cfg, algorithm: { ...cfg.algorithm, logprobTemperature: 'raw' } };
 }
 
-/** Run (or resume) training to `cfg.steps`. Returns the last completed step. */
+/**
+ * Run (or resume) training to `cfg.steps`, holding the run directory's lock throughout.
+ * Returns the last completed step.
+ * @throws ConfigurationError when another process holds the run directory, or it holds a run and
+ *   neither `resume` nor `overwrite` is set
+ */
 export async function runTraining(opts: TrainerOptions): Promise<number> {
+  const lock = opts.runDir.lock();
+  try {
+    opts.runDir.prepareFresh({ resume: opts.resume, overwrite: opts.overwrite === true });
+    return await runLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(opts: TrainerOptions): Promise<number> {
   const { cfg, runDir, engine, events } = opts;
   const algo = toAlgorithmConfig(cfg);
   const read = await readCorpus(opts.dataPaths, { skipBad: cfg.data.skipBad });
@@ -131,21 +148,20 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
   let state: ControllerState | undefined;
   if (opts.resume) {
     const latest = runDir.latestCheckpoint();
-    if (latest === undefined) {
-      events?.onInfo?.(`no checkpoint in ${runDir.root}; starting from step 0`);
-    } else {
+    if (latest !== undefined) {
       state = parseControllerState(
         runDir.readController(latest.dir),
         join(latest.dir, 'controller.json'),
       );
-      await engine.load(state.engineRef);
-      runDir.truncateMetricsAfter(state.step);
+      await engine.load(runDir.resolveRef(state.engineRef));
       events?.onInfo?.(`resumed from ${latest.dir} (step ${state.step})`);
+    } else {
+      events?.onInfo?.(`no checkpoint in ${runDir.root}; starting from step 0`);
     }
-  } else if (runDir.latestCheckpoint() !== undefined) {
-    throw new ConfigurationError(
-      `${runDir.root} already holds checkpoints; pass --resume to continue it or choose another --run-dir`,
-    );
+    // Steps after the checkpoint (all of them when there is none) were lost: their lines and
+    // rollouts go, so the resumed run's files equal an uninterrupted run's.
+    runDir.truncateMetricsAfter(state?.step ?? 0);
+    runDir.truncateRolloutsAfter(state?.step ?? 0);
   }
   runDir.writeConfig(await recordLearnerTemperature(cfg, engine, events));
 
@@ -263,7 +279,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
           verifier: [...rng.verifier.state()],
         },
         seedCounter,
-        engineRef,
+        engineRef: runDir.storeRef(engineRef),
       };
       writeFileAtomic(join(tmp, 'controller.json'), `${JSON.stringify(controller)}\n`);
       // Metrics first, then the checkpoint: a crash between them is healed by truncation on resume.
