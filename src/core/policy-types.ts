@@ -31,7 +31,11 @@ export interface SampleRequest {
 
 export interface SampledSequence {
   readonly tokens: number[];
-  /** log p(token_t | prefix) under the sampling distribution's model (before temperature). */
+  /**
+   * log p(token_t | prefix) under the tempered distribution the token was drawn from:
+   * log_softmax(logits / temperature), before top-k/top-p filtering (raw logits at temperature 0).
+   * A learner given the same temperature in its LossConfig computes the same value.
+   */
   readonly logprobs: number[];
   readonly stopReason: StopReason;
 }
@@ -62,6 +66,13 @@ export interface LossConfig {
   readonly clipLowThreshold?: number;
   /** ppo: upper ratio bound (1 + eps_high). Default 1.2. */
   readonly clipHighThreshold?: number;
+  /**
+   * Every loss: the learner's logits are divided by this before the log-softmax, so its log-probs
+   * are those of the tempered distribution the samples were drawn from (the reference's actor does
+   * this in both log-prob passes). Default 1. An engine whose info() lacks `lossTemperature`
+   * ignores it.
+   */
+  readonly temperature?: number;
 }
 
 export interface ForwardBackwardResult {

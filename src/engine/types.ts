@@ -39,6 +39,8 @@ export interface EngineInfo {
   readonly maxContext: number;
   readonly vocabSize?: number;
   readonly lossAggregation: LossAggregation;
+  /** True when the engine applies LossConfig.temperature (local, `spell serve`); else it is dropped. */
+  readonly lossTemperature?: boolean;
 }
 
 export interface PolicyEngine {

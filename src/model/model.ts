@@ -243,6 +243,7 @@ export class Qwen3Model {
         scratch,
         datum.targetTokens,
         T,
+        loss.temperature,
         (t, logprob) => {
           lp[t] = logprob;
           const tl = tokenLoss(loss, datum, t, logprob);

@@ -228,6 +228,8 @@ export class TinkerService {
           ...(info.vocabSize !== undefined ? { vocab_size: info.vocabSize } : {}),
         },
       ],
+      // Lets a spell client know it may send the learner temperature (spell-algorithm.md §7.2).
+      loss_fn_config_keys: ['clip_low_threshold', 'clip_high_threshold', w.LOSS_TEMPERATURE_KEY],
     };
   }
 

@@ -23,6 +23,7 @@ import { parseControllerState, type ControllerState } from './controller-state.t
 import { RolePolicy } from './policy.ts';
 import { RunDir, stepName } from './run-dir.ts';
 import { runTrainStep, type StepContext, type StepOutcome } from './step.ts';
+import { learnerTemperature } from './update.ts';
 import { LabeledSampler, readLabeledQuestions, runRlvrStep } from './rlvr.ts';
 
 export interface TrainerEvents {
@@ -85,6 +86,29 @@ export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
 }
 
 /**
+ * A remote engine that cannot apply the learner temperature trains at temperature 1 while sampling
+ * at the rollout temperature: say so once, and return the config as actually run
+ * (`algorithm.logprobTemperature: raw`) for config.yaml; `actor/logprob_temperature` records it per
+ * step.
+ */
+async function recordLearnerTemperature(
+  cfg: TrainConfig,
+  engine: PolicyEngine,
+  events: TrainerEvents | undefined,
+): Promise<TrainConfig> {
+  const info = await engine.info();
+  const wanted = cfg.rollout.temperature;
+  if (cfg.algorithm.logprobTemperature !== 'rollout' || wanted === 0 || wanted === 1) return cfg;
+  if (learnerTemperature(cfg, info) === wanted) return cfg;
+  events?.onInfo?.(
+    `the engine (${info.modelName}) cannot apply the learner temperature: samples are drawn at ` +
+      `${wanted} but training log-probs are at temperature 1 (the reference uses ${wanted} in both); ` +
+      'recorded as algorithm.logprobTemperature=raw in config.yaml and actor/logprob_temperature',
+  );
+  return { ...cfg, algorithm: { ...cfg.algorithm, logprobTemperature: 'raw' } };
+}
+
+/**
  * Run (or resume) training to `cfg.steps`, holding the run directory's lock throughout.
  * Returns the last completed step.
  * @throws ConfigurationError when another process holds the run directory, or it holds a run and
@@ -139,7 +163,7 @@ async function runLocked(opts: TrainerOptions): Promise<number> {
     runDir.truncateMetricsAfter(state?.step ?? 0);
     runDir.truncateRolloutsAfter(state?.step ?? 0);
   }
-  runDir.writeConfig(cfg);
+  runDir.writeConfig(await recordLearnerTemperature(cfg, engine, events));
 
   const weights = cfg.data.taskWeights;
   const labeled = cfg.mode === 'rlvr' ? readLabeledQuestions(cfg.data.labeledPaths) : [];

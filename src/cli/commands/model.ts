@@ -7,11 +7,13 @@ import { defaultCorpusPath } from '../../data/index.ts';
 import { importModel } from '../../model/import-model.ts';
 import { parseIntFlag } from '../flags.ts';
 import { DEFAULT_MODEL_INIT, initModelFolder } from '../../model/init-folder.ts';
+import { registerModelPull } from './model-pull.ts';
 
 export function registerModel(program: Command): void {
   const model = program
     .command('model')
     .description('create model folders for the embedded engine');
+  registerModelPull(model);
   const d = DEFAULT_MODEL_INIT;
   model
     .command('init')
