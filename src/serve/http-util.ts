@@ -19,9 +19,32 @@ export class HttpError extends Error {
 
 /**
  * Read and parse a JSON body of at most `limitBytes`.
- * @throws HttpError 413 when too large, 400 when not JSON, 415 for protobuf bodies.
+ * @throws HttpError 413 when too large, 400 when not JSON, 415 for protobuf bodies (only the
+ * routes that take protobuf read them, with readRawBody).
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('protobuf')) {
+    req.resume();
+    throw new HttpError(
+      415,
+      'a protobuf body is accepted only on /api/v1/forward_backward (as Tinker SDK >= 0.25 sends it); send JSON here',
+    );
+  }
+  const text = (await readRawBody(req, limitBytes)).toString('utf8');
+  if (text.trim().length === 0) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new HttpError(400, `malformed JSON body: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Read a body of at most `limitBytes` as bytes.
+ * @throws HttpError 413 when too large, 415 for a content encoding other than identity.
+ */
+export async function readRawBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limitBytes) {
     req.resume();
@@ -30,12 +53,12 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
       `request body of ${declared} bytes exceeds the limit of ${limitBytes}`,
     );
   }
-  const type = req.headers['content-type'] ?? '';
-  if (type.includes('protobuf')) {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity') {
     req.resume();
     throw new HttpError(
       415,
-      'protobuf bodies are not supported by spell serve; send JSON (Tinker SDK <= 0.24 encoding)',
+      `Content-Encoding '${encoding}' is not supported (spell serve does not ask clients to compress)`,
     );
   }
   const chunks: Buffer[] = [];
@@ -48,13 +71,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     }
     chunks.push(buf);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim().length === 0) return {};
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new HttpError(400, `malformed JSON body: ${(err as Error).message}`);
-  }
+  return Buffer.concat(chunks);
 }
 
 /** Validate a parsed body; a failure is a 400 naming the first bad field and what was expected. */
@@ -81,4 +98,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/** Send bytes with a content type (protobuf answers). */
+export function sendBytes(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: Uint8Array,
+): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': body.byteLength });
+  res.end(body);
 }

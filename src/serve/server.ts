@@ -10,7 +10,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigurationError, DataError, EngineError, SpellError } from '../core/errors.ts';
-import { HttpError, readJsonBody, sendJson } from './http-util.ts';
+import * as proto from '../engine/tinker/proto.ts';
+import { HttpError, readJsonBody, readRawBody, sendBytes, sendJson } from './http-util.ts';
 import { TinkerService, type EngineProvider } from './tinker-service.ts';
 
 /** A route that may stream its own answer (then it returns undefined after writing `res`). */
@@ -96,11 +97,30 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
         return sendJson(res, 200, service.samplerInfo(decodeURIComponent(samplerMatch[1])));
       }
     } else if (method === 'POST') {
-      const h = post.get(path);
+      let h = post.get(path);
       if (h) {
-        const body = await readJsonBody(req, maxBody);
+        let body: unknown;
+        if (path === '/api/v1/forward_backward' && isProtobuf(req)) {
+          // SDK >= 0.25: protobuf body; forward-only passes come here too (`forward_only`).
+          const decoded = proto.decodeForwardBackwardRequest(await readRawBody(req, maxBody));
+          body = decoded.body;
+          if (decoded.forwardOnly) h = post.get('/api/v1/forward') ?? h;
+        } else {
+          body = await readJsonBody(req, maxBody);
+        }
         const out = await h(body, res);
-        if (!res.headersSent) sendJson(res, 200, out);
+        if (res.headersSent) return;
+        const kind = path === '/api/v1/retrieve_future' ? proto.protoResultKind(out) : undefined;
+        if (kind !== undefined && acceptsProtobuf(req)) {
+          const bytes =
+            kind === 'sample'
+              ? proto.encodeSampleResponse(out as proto.SampleResultOut)
+              : proto.encodeForwardBackwardOutput(
+                  out as Parameters<typeof proto.encodeForwardBackwardOutput>[0],
+                );
+          return sendBytes(res, 200, proto.PROTO_CONTENT_TYPE, bytes);
+        }
+        sendJson(res, 200, out);
         return;
       }
     } else {
@@ -151,6 +171,15 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
       await service.close();
     },
   };
+}
+
+function isProtobuf(req: IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').includes(proto.PROTO_CONTENT_TYPE);
+}
+
+/** The SDK (>= 0.25) asks for protobuf results of samples and forward/backward passes. */
+function acceptsProtobuf(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes(proto.PROTO_CONTENT_TYPE);
 }
 
 function authorised(req: IncomingMessage, key: string): boolean {

@@ -11,7 +11,11 @@
  * its latest sampler weights, so an outdated session is refused rather than silently served newer
  * weights. Named sampler saves and `model_path` sessions get their own engine loaded from disk.
  *
- * Not implemented: protobuf bodies (415), prompt logprobs, string stops, checkpoint listing,
+ * Prompt log-probs (and top-k of prompt and sampled tokens, k ≤ 20) come from the engine's sampler;
+ * forward_backward also takes the SDK >= 0.25 protobuf body and results are encoded in protobuf when
+ * a poll asks for them (server.ts, engine/tinker/proto.ts).
+ *
+ * Not implemented: string stops, target_prompt_logprobs, prompt_alt_tokens, checkpoint listing,
  * archive download, publishing/TTL, stale-session unloading, dro/cispo losses.
  */
 import { randomBytes } from 'node:crypto';
@@ -80,6 +84,7 @@ interface SamplingSession {
 interface Checkpoint {
   readonly ref: string;
   readonly modelId: string;
+  readonly loraRank: number;
 }
 
 interface Dedup {
@@ -134,6 +139,7 @@ export class TinkerService {
       ['/api/v1/create_sampling_session', (b) => this.createSamplingSession(b)],
       ['/api/v1/asample', (b) => this.sample(b)],
       ['/api/v1/retrieve_future', (b) => this.retrieveFuture(b)],
+      ['/api/v1/weights_info', (b) => this.weightsInfo(b)],
       ['/api/v1/client/config', () => Promise.resolve({ pjwt_auth_enabled: false })],
       ['/api/v1/telemetry', () => Promise.resolve({ status: 'accepted' })],
     ]);
@@ -234,24 +240,41 @@ export class TinkerService {
     const bodyKey = JSON.stringify(body);
     const prior = this.deduped(key, bodyKey);
     if (prior) return Promise.resolve({ request_id: prior });
-    const id = this.newId('model');
-    const engine = this.opts.provider.create();
+    const model = this.newModel(b.session_id, b.model_seq_id, b.lora_config?.rank ?? 32);
+    const id = model.id;
+    const engine = model.slot.engine;
+    const requestId = this.futures.track(
+      engine.then(() => ({ model_id: id, type: 'create_model' })),
+    );
+    this.remember(key, bodyKey, requestId);
+    return Promise.resolve({ request_id: requestId, model_id: id });
+  }
+
+  /**
+   * A training model on a fresh engine. Its id is the hosted form `<session>:train:<model_seq_id>`,
+   * which SDK >= 0.30 derives on its own for a model created by load_weights.
+   */
+  private newModel(
+    sessionId: string,
+    modelSeqId: number | undefined,
+    loraRank: number,
+  ): TrainingModel {
+    const id = modelSeqId !== undefined ? `${sessionId}:train:${modelSeqId}` : this.newId('model');
+    if (this.models.has(id)) {
+      throw new HttpError(409, `model ${id} exists already (model_seq_id ${modelSeqId} was used)`);
+    }
     const model: TrainingModel = {
       id,
-      sessionId: b.session_id,
-      loraRank: b.lora_config?.rank ?? 32,
-      slot: new EngineSlot(engine),
+      sessionId,
+      loraRank,
+      slot: new EngineSlot(this.opts.provider.create()),
       queue: new ModelQueue(id, (work) => this.futures.track(work)),
       counters: { forward: 0, forwardBackward: 0, optimStep: 0, saves: 0, loads: 0 },
       samplerVersion: 0,
       unloaded: false,
     };
     this.models.set(id, model);
-    const requestId = this.futures.track(
-      engine.then(() => ({ model_id: id, type: 'create_model' })),
-    );
-    this.remember(key, bodyKey, requestId);
-    return Promise.resolve({ request_id: requestId, model_id: id });
+    return model;
   }
 
   private model(id: string): TrainingModel {
@@ -340,8 +363,8 @@ export class TinkerService {
     }
     const requestId = m.queue.submit(b.seq_id, JSON.stringify(body), () =>
       m.slot.run(async (e) => {
-        const ref = await e.save(`${m.id}-weights-${name}`);
-        this.checkpoints.set(path, { ref, modelId: m.id });
+        const ref = await e.save(`${fileSafe(m.id)}-weights-${name}`);
+        this.checkpoints.set(path, { ref, modelId: m.id, loraRank: m.loraRank });
         m.counters.saves++;
         return { path, type: 'save_weights' };
       }),
@@ -365,8 +388,8 @@ export class TinkerService {
       m.slot.run(async (e) => {
         const result: Record<string, unknown> = { type: 'save_weights_for_sampler' };
         if (path !== undefined) {
-          const ref = await e.save(`${m.id}-sampler-${name}`);
-          this.checkpoints.set(path, { ref, modelId: m.id });
+          const ref = await e.save(`${fileSafe(m.id)}-sampler-${name}`);
+          this.checkpoints.set(path, { ref, modelId: m.id, loraRank: m.loraRank });
           result.path = path;
         }
         if (ephemeralSeq != null) {
@@ -394,10 +417,11 @@ export class TinkerService {
 
   private loadWeights(body: unknown): Promise<unknown> {
     const b = parseBody(w.loadWeightsSchema, body, 'load_weights');
-    const m = this.model(b.model_id);
     const ckpt = this.checkpoint(b.path);
+    if (b.model_id == null) return this.createViaLoad(b, ckpt, JSON.stringify(body));
+    const m = this.model(b.model_id);
     const requestId = m.queue.submit(
-      b.seq_id,
+      b.seq_id ?? undefined,
       JSON.stringify(body),
       () =>
         m.slot.run(async (e) => {
@@ -415,6 +439,48 @@ export class TinkerService {
       },
     );
     return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  /**
+   * SDK >= 0.30's create-via-load: one load_weights addressed by session_id + model_seq_id creates
+   * the model (LoRA shape from the checkpoint) with the load as its first request; the model's
+   * own seq_ids then start at 1.
+   */
+  private createViaLoad(b: w.LoadWeightsWire, ckpt: Checkpoint, bodyKey: string): Promise<unknown> {
+    if (b.session_id == null || b.model_seq_id == null) {
+      throw new HttpError(
+        400,
+        'load_weights needs model_id (+ seq_id), or session_id + model_seq_id to create the model',
+      );
+    }
+    this.session(b.session_id);
+    if (b.base_model != null) this.checkBaseModel(b.base_model, 'base_model');
+    const key = `create_model ${b.session_id}/${b.model_seq_id}`;
+    const prior = this.deduped(key, bodyKey);
+    if (prior) return Promise.resolve({ request_id: prior });
+    const m = this.newModel(b.session_id, b.model_seq_id, ckpt.loraRank);
+    const work = m.slot.run(async (e) => {
+      await e.load(ckpt.ref);
+      m.counters.loads++;
+      return { path: b.path, model_id: m.id, type: 'load_weights' };
+    });
+    const requestId = this.futures.track(work);
+    this.remember(key, bodyKey, requestId);
+    return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  /** What `create_training_client_from_state` reads before creating the model to load into. */
+  private weightsInfo(body: unknown): Promise<unknown> {
+    const b = parseBody(w.weightsInfoSchema, body, 'weights_info');
+    const c = this.checkpoint(b.tinker_path);
+    return Promise.resolve({
+      base_model: this.opts.provider.modelName,
+      is_lora: true,
+      lora_rank: c.loraRank,
+      train_unembed: true,
+      train_mlp: true,
+      train_attn: true,
+    });
   }
 
   private slotForPath(path: string): EngineSlot {
@@ -466,9 +532,14 @@ export class TinkerService {
         'asample needs exactly one of sampling_session_id, model_path, base_model',
       );
     }
-    if (b.prompt_logprobs || b.topk_prompt_logprobs > 0) {
-      throw new HttpError(400, 'prompt_logprobs are not supported by spell serve');
+    if (b.target_prompt_logprobs != null) {
+      throw new HttpError(400, 'asample: target_prompt_logprobs is not supported by spell serve');
     }
+    if (b.prompt_alt_tokens_k > 0) {
+      throw new HttpError(400, 'asample: prompt_alt_tokens_k is not supported by spell serve');
+    }
+    // A positive top-k implies prompt log-probs (as SkyRL and the hosted service do).
+    const scorePrompt = b.prompt_logprobs === true || b.topk_prompt_logprobs > 0;
     let slot: EngineSlot;
     let session: SamplingSession | undefined;
     if (b.sampling_session_id != null) {
@@ -493,28 +564,54 @@ export class TinkerService {
             `sampling session ${session?.id} is stale: model ${m.id} has replaced those sampler weights (spell serve keeps only a model's latest sampler); create a new sampling session`,
           );
         }
-        const r = await e.sample({ prompt, numSamples: b.num_samples, params });
+        const r = await e.sample({
+          prompt,
+          numSamples: b.num_samples,
+          params,
+          ...(b.topk_sample_logprobs > 0 ? { topLogprobs: b.topk_sample_logprobs } : {}),
+          ...(scorePrompt ? { promptLogprobs: { topK: b.topk_prompt_logprobs } } : {}),
+        });
+        // prompt_logprobs_last_n: only the last n positions are reported, the rest are null.
+        const keepFrom = b.prompt_logprobs_last_n ? prompt.length - b.prompt_logprobs_last_n : 0;
+        const tail = <T>(xs: T[] | undefined, empty: T): T[] | null =>
+          xs ? xs.map((x, i) => (i >= keepFrom ? x : empty)) : null;
         return {
           type: 'sample',
           sequences: r.sequences.map((s) => ({
             tokens: s.tokens,
             logprobs: s.logprobs,
             stop_reason: s.stopReason,
+            ...(s.topLogprobs
+              ? { topk_logprobs: s.topLogprobs.map((row) => row.map(([t, l]) => [t, l])) }
+              : {}),
           })),
-          prompt_logprobs: null,
-          topk_prompt_logprobs: null,
+          prompt_logprobs: scorePrompt ? tail(r.promptLogprobs, null) : null,
+          topk_prompt_logprobs:
+            b.topk_prompt_logprobs > 0
+              ? (tail(
+                  r.promptTopLogprobs?.map((row, i) =>
+                    i === 0 ? null : row.map(([t, l]) => [t, l]),
+                  ),
+                  null,
+                ) ?? null)
+              : null,
         };
       });
+    // SDK >= 0.30 stamps each sampled sequence with an id from the submission answer.
+    const submitted = (requestId: string): unknown => ({
+      request_id: requestId,
+      sample_sequence_ids: Array.from({ length: b.num_samples }, (_, i) => `${requestId}:${i}`),
+    });
     if (b.sampling_session_id != null && b.seq_id != null) {
       const key = `asample ${b.sampling_session_id}/${b.seq_id}`;
       const bodyKey = JSON.stringify(body);
       const prior = this.deduped(key, bodyKey);
-      if (prior && this.futures.has(prior)) return Promise.resolve({ request_id: prior });
+      if (prior && this.futures.has(prior)) return Promise.resolve(submitted(prior));
       const requestId = this.futures.track(run());
       this.remember(key, bodyKey, requestId);
-      return Promise.resolve({ request_id: requestId });
+      return Promise.resolve(submitted(requestId));
     }
-    return Promise.resolve({ request_id: this.futures.track(run()) });
+    return Promise.resolve(submitted(this.futures.track(run())));
   }
 
   private async retrieveFuture(body: unknown): Promise<unknown> {
@@ -526,4 +623,9 @@ export class TinkerService {
     if (state.status === 'failed') return { error: state.error, category: state.category };
     return state.result;
   }
+}
+
+/** A model id as part of an engine checkpoint name (hosted ids hold colons). */
+function fileSafe(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_');
 }
