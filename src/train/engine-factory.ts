@@ -52,6 +52,7 @@ export async function openTrainEngine(
       ? { lossAggregation: cfg.engine.lossAggregation }
       : {}),
     ...(cfg.engine.tokenizer !== '' ? { tokenizerDir: cfg.engine.tokenizer } : {}),
+    wire: cfg.engine.wire,
   });
   try {
     const info = await engine.info();

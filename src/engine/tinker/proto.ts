@@ -215,18 +215,13 @@ export function decodeForwardBackwardRequest(bytes: Uint8Array): DecodedForwardB
   };
 }
 
-/** Encode a JSON-wire forward/forward_backward body as a protobuf `ForwardBackwardRequest`. */
+/** Encode a forward/forward_backward input as a protobuf `ForwardBackwardRequest`. */
 export function encodeForwardBackwardRequest(
-  body: {
-    model_id: string;
-    seq_id: number;
-    forward_backward_input?: ForwardInput;
-    forward_input?: ForwardInput;
-  },
+  ids: { model_id: string; seq_id: number },
+  input: ForwardInput,
   forwardOnly: boolean,
 ): Uint8Array {
-  const input = forwardOnly ? body.forward_input : body.forward_backward_input;
-  if (!input) throw new DataError('forward_backward body has no input', { field: 'input' });
+  const body = ids;
   const config = input.loss_fn_config ?? {};
   const msg = T.fbRequest.fromObject({
     model_id: body.model_id,
