@@ -1,6 +1,8 @@
 /*
- * N-API glue for the native gemm: exports sgemm(transA, transB, M, N, K, A, B, C, accumulate,
- * threads[, rowStable]) and info(). Context-aware (NAPI_MODULE_INIT): each Node worker thread that loads the
+ * N-API glue for the native kernels: exports sgemm(transA, transB, M, N, K, A, B, C, accumulate,
+ * threads[, rowStable]), the attention kernels attnForward / attnBackward / attnDecode (argument
+ * order as in attention.h, Float32Arrays then dims then threads) and info(). Each instance owns one
+ * persistent thread pool that sgemm and attention share. Context-aware (NAPI_MODULE_INIT): each Node worker thread that loads the
  * addon gets its own instance with its own packing buffers, so concurrent workers never share
  * state. Calls are synchronous; they block the calling JS thread until C is written.
  */
@@ -8,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "attention.h"
 #include "sgemm.h"
 
 
@@ -71,6 +74,116 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* Reads argv[i..i+n) as Float32Arrays, each with its length in lens. */
+static int get_arrays(napi_env env, napi_value *argv, int n, float **ptrs, size_t *lens) {
+  for (int i = 0; i < n; i++)
+    if (!get_f32(env, argv[i], &ptrs[i], &lens[i])) return 0;
+  return 1;
+}
+
+static int get_ints(napi_env env, napi_value *argv, int n, int64_t *out) {
+  for (int i = 0; i < n; i++)
+    if (napi_get_value_int64(env, argv[i], &out[i]) != napi_ok) return 0;
+  return 1;
+}
+
+/* Shape checks shared by the attention entry points; throws and returns 0 on a mismatch. */
+static int attn_dims_ok(napi_env env, const char *name, int64_t Tq, int64_t Tk, int64_t NH,
+                        int64_t NKV, int64_t HD) {
+  if (Tq < 1 || Tk < Tq || NH < 1 || NKV < 1 || HD < 1 || NH % NKV != 0) {
+    napi_throw_range_error(env, NULL, name);
+    return 0;
+  }
+  return 1;
+}
+
+static int threads_of(int64_t t) { return t < 1 ? 1 : t > SPELL_MAX_THREADS ? SPELL_MAX_THREADS : (int)t; }
+
+/* attnForward(q, k, v, out, lse, Tq, Tk, NH, NKV, HD, threads) */
+static napi_value js_attn_forward(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  spell_gemm_instance *inst;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&inst));
+  float *a[5];
+  size_t n[5];
+  int64_t d[6];
+  if (argc != 11 || !get_arrays(env, argv, 5, a, n) || !get_ints(env, argv + 5, 6, d)) {
+    napi_throw_type_error(env, NULL, "spell_gemm.attnForward: expected 5 Float32Arrays and 6 integers");
+    return NULL;
+  }
+  const int64_t Tq = d[0], Tk = d[1], NH = d[2], NKV = d[3], HD = d[4];
+  if (!attn_dims_ok(env, "spell_gemm.attnForward: bad dims", Tq, Tk, NH, NKV, HD)) return NULL;
+  if (n[0] < (size_t)(Tq * NH * HD) || n[1] < (size_t)(Tk * NKV * HD) ||
+      n[2] < (size_t)(Tk * NKV * HD) || n[3] < (size_t)(Tq * NH * HD) || n[4] < (size_t)(NH * Tq)) {
+    napi_throw_range_error(env, NULL, "spell_gemm.attnForward: dims do not fit the buffers");
+    return NULL;
+  }
+  if (!spell_attn_forward(&inst->pool, threads_of(d[5]), a[0], a[1], a[2], a[3], a[4], Tq, Tk,
+                          (int)NH, (int)NKV, (int)HD))
+    napi_throw_error(env, NULL, "spell_gemm.attnForward: out of memory");
+  return NULL;
+}
+
+/* attnBackward(q, k, v, out, lse, dout, dq, dk, dv, Tq, Tk, NH, NKV, HD, threads) */
+static napi_value js_attn_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  spell_gemm_instance *inst;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&inst));
+  float *a[9];
+  size_t n[9];
+  int64_t d[6];
+  if (argc != 15 || !get_arrays(env, argv, 9, a, n) || !get_ints(env, argv + 9, 6, d)) {
+    napi_throw_type_error(env, NULL, "spell_gemm.attnBackward: expected 9 Float32Arrays and 6 integers");
+    return NULL;
+  }
+  const int64_t Tq = d[0], Tk = d[1], NH = d[2], NKV = d[3], HD = d[4];
+  if (!attn_dims_ok(env, "spell_gemm.attnBackward: bad dims", Tq, Tk, NH, NKV, HD)) return NULL;
+  const size_t nq = (size_t)(Tq * NH * HD), nk = (size_t)(Tk * NKV * HD);
+  const size_t need[9] = {nq, nk, nk, nq, (size_t)(NH * Tq), nq, nq, nk, nk};
+  for (int i = 0; i < 9; i++) {
+    if (n[i] < need[i]) {
+      napi_throw_range_error(env, NULL, "spell_gemm.attnBackward: dims do not fit the buffers");
+      return NULL;
+    }
+  }
+  if (!spell_attn_backward(&inst->pool, threads_of(d[5]), a[0], a[1], a[2], a[3], a[4], a[5], a[6],
+                           a[7], a[8], Tq, Tk, (int)NH, (int)NKV, (int)HD))
+    napi_throw_error(env, NULL, "spell_gemm.attnBackward: out of memory");
+  return NULL;
+}
+
+/* attnDecode(q, kc, vc, out, L, Tk, NH, NKV, HD, threads) */
+static napi_value js_attn_decode(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  spell_gemm_instance *inst;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&inst));
+  float *a[4];
+  size_t n[4];
+  int64_t d[6];
+  if (argc != 10 || !get_arrays(env, argv, 4, a, n) || !get_ints(env, argv + 4, 6, d)) {
+    napi_throw_type_error(env, NULL, "spell_gemm.attnDecode: expected 4 Float32Arrays and 6 integers");
+    return NULL;
+  }
+  const int64_t L = d[0], Tk = d[1], NH = d[2], NKV = d[3], HD = d[4];
+  if (!attn_dims_ok(env, "spell_gemm.attnDecode: bad dims", 1, Tk, NH, NKV, HD) || L < Tk) {
+    if (L < Tk) napi_throw_range_error(env, NULL, "spell_gemm.attnDecode: cache shorter than Tk");
+    return NULL;
+  }
+  if (n[0] < (size_t)(NH * HD) || n[1] < (size_t)(NKV * HD * L) || n[2] < (size_t)(NKV * HD * L) ||
+      n[3] < (size_t)(NH * HD)) {
+    napi_throw_range_error(env, NULL, "spell_gemm.attnDecode: dims do not fit the buffers");
+    return NULL;
+  }
+  if (!spell_attn_decode(&inst->pool, threads_of(d[5]), a[0], a[1], a[2], a[3], L, Tk, (int)NH,
+                         (int)NKV, (int)HD))
+    napi_throw_error(env, NULL, "spell_gemm.attnDecode: out of memory");
+  return NULL;
+}
+
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, v;
@@ -98,6 +211,7 @@ NAPI_MODULE_INIT() {
     napi_throw_error(env, NULL, "spell_gemm: out of memory");
     return NULL;
   }
+  spell_pool_init(&inst->pool); /* on failure every call runs on the calling thread */
   if (napi_set_instance_data(env, inst, finalize_instance, NULL) != napi_ok) {
     free(inst);
     return NULL;
@@ -105,6 +219,12 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   CHECK(napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, js_sgemm, inst, &fn));
   CHECK(napi_set_named_property(env, exports, "sgemm", fn));
+  CHECK(napi_create_function(env, "attnForward", NAPI_AUTO_LENGTH, js_attn_forward, inst, &fn));
+  CHECK(napi_set_named_property(env, exports, "attnForward", fn));
+  CHECK(napi_create_function(env, "attnBackward", NAPI_AUTO_LENGTH, js_attn_backward, inst, &fn));
+  CHECK(napi_set_named_property(env, exports, "attnBackward", fn));
+  CHECK(napi_create_function(env, "attnDecode", NAPI_AUTO_LENGTH, js_attn_decode, inst, &fn));
+  CHECK(napi_set_named_property(env, exports, "attnDecode", fn));
   CHECK(napi_create_function(env, "info", NAPI_AUTO_LENGTH, js_info, inst, &fn));
   CHECK(napi_set_named_property(env, exports, "info", fn));
   return exports;

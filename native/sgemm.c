@@ -422,9 +422,15 @@ static void run_job(job *jb) {
   }
 }
 
-static void *thread_main(void *arg) {
-  run_job((job *)arg);
-  return NULL;
+/* Pool task: thread tid runs jobs tid, tid + n, ... (all of them when the pool is short). */
+typedef struct {
+  job *jobs;
+  int njobs;
+} job_list;
+
+static void run_jobs(void *arg, int tid, int n) {
+  job_list *jl = (job_list *)arg;
+  for (int t = tid; t < jl->njobs; t += n) run_job(&jl->jobs[t]);
 }
 
 /*
@@ -444,8 +450,6 @@ int spell_sgemm(spell_gemm_instance *inst, int transA, int transB, long M, long 
   if (threads > units) threads = (int)units;
   if (threads < 1) threads = 1;
   job jobs[SPELL_MAX_THREADS];
-  pthread_t tids[SPELL_MAX_THREADS];
-  int started[SPELL_MAX_THREADS];
   for (int t = 0; t < threads; t++) {
     /* Units [u0, u1) for thread t: as even as whole tiles allow. */
     const long u0 = units * t / threads, u1 = units * (t + 1) / threads;
@@ -476,16 +480,10 @@ int spell_sgemm(spell_gemm_instance *inst, int transA, int transB, long M, long 
       jb->C = C + s0 * N;
     }
   }
-  for (int t = 1; t < threads; t++) {
-    started[t] = pthread_create(&tids[t], NULL, thread_main, &jobs[t]) == 0;
-    if (!started[t]) run_job(&jobs[t]); /* no thread available: same work, same bits */
-  }
-  run_job(&jobs[0]);
-  int ok = !jobs[0].failed;
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) pthread_join(tids[t], NULL);
-    ok = ok && !jobs[t].failed;
-  }
+  job_list jl = {jobs, threads};
+  spell_pool_run(&inst->pool, threads, run_jobs, &jl);
+  int ok = 1;
+  for (int t = 0; t < threads; t++) ok = ok && !jobs[t].failed;
   return ok;
 }
 
@@ -494,6 +492,7 @@ int spell_sgemm_mr(void) { return MR; }
 int spell_sgemm_nr(void) { return NR; }
 
 void spell_sgemm_release(spell_gemm_instance *inst) {
+  spell_pool_destroy(&inst->pool);
   for (int t = 0; t < SPELL_MAX_THREADS; t++) {
     free(inst->bufs[t].a);
     free(inst->bufs[t].b);

@@ -5,6 +5,8 @@
 #define SPELL_SGEMM_H
 #include <stddef.h>
 
+#include "pool.h"
+
 #define SPELL_MAX_THREADS 64
 /* Products with at most this many rows skip packing and run the direct kernels. */
 #define SPELL_SMALL_M 8
@@ -18,6 +20,7 @@ typedef struct {
 
 typedef struct {
   spell_pack_bufs bufs[SPELL_MAX_THREADS];
+  spell_pool pool; /* persistent workers shared by sgemm and the attention kernels */
 } spell_gemm_instance;
 
 /* Instruction set and register tile the kernel was compiled for. */

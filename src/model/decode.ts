@@ -16,8 +16,9 @@
  */
 import type { Qwen3Config } from './config.ts';
 import { addInto } from './kernels/floats.ts';
+import { biasForward } from './kernels/bias.ts';
 import { embeddingForward } from './kernels/embedding.ts';
-import { gemmRows } from './kernels/gemm.ts';
+import { activeNativeAddon, gemmRows, gemmThreads } from './kernels/gemm.ts';
 import { rmsnormForward } from './kernels/rmsnorm.ts';
 import { ropeForward } from './kernels/rope.ts';
 import { swigluForward } from './kernels/swiglu.ts';
@@ -179,6 +180,8 @@ export function copySampleCache(from: SampleCache, to: SampleCache): void {
 /**
  * Attention of one row at position `pos` over its cache positions 0..pos, all query heads.
  * out (QD) and q (QD) are that row's slices; the row's own k/v must already be in the cache.
+ * Native kernel when the addon is active (its bits do not depend on other rows or threads
+ * either), else two gemms per KV head.
  */
 function attendRow(
   c: Qwen3Config,
@@ -193,6 +196,12 @@ function attendRow(
   const { numHeads: NH, numKvHeads: NKV, headDim: HD } = c;
   const group = NH / NKV;
   const Tk = pos + 1;
+  const addon = activeNativeAddon();
+  if (addon) {
+    // native/attention.c: vectorised, split over fixed key chunks on the pool's threads
+    addon.attnDecode(q, kc, vc, out, L, Tk, NH, NKV, HD, gemmThreads());
+    return;
+  }
   const scale = 1 / Math.sqrt(HD);
   for (let g = 0; g < NKV; g++) {
     const qg = q.subarray(g * group * HD, (g + 1) * group * HD);
@@ -267,12 +276,23 @@ export function decodeRows(
     gemmRows(false, true, n, QD, C, s.ln, w.wq, s.qRaw, false);
     gemmRows(false, true, n, KD, C, s.ln, w.wk, s.kRaw, false);
     gemmRows(false, true, n, KD, C, s.ln, w.wv, s.v, false);
-    rmsnormForward(s.qn, s.rstdQ, s.qRaw, w.qNorm, n * NH, HD, eps);
-    rmsnormForward(s.kn, s.rstdK, s.kRaw, w.kNorm, n * NKV, HD, eps);
+    if (w.bq && w.bk && w.bv) {
+      biasForward(s.qRaw, w.bq, n, QD);
+      biasForward(s.kRaw, w.bk, n, KD);
+      biasForward(s.v, w.bv, n, KD);
+    }
+    let qAll = s.qRaw;
+    let kAll = s.kRaw;
+    if (w.qNorm && w.kNorm) {
+      rmsnormForward(s.qn, s.rstdQ, s.qRaw, w.qNorm, n * NH, HD, eps);
+      rmsnormForward(s.kn, s.rstdK, s.kRaw, w.kNorm, n * NKV, HD, eps);
+      qAll = s.qn;
+      kAll = s.kn;
+    }
     for (let r = 0; r < n; r++) {
       const { cache, pos } = rows[r];
-      const q = s.qn.subarray(r * QD, (r + 1) * QD);
-      const k = s.kn.subarray(r * KD, (r + 1) * KD);
+      const q = qAll.subarray(r * QD, (r + 1) * QD);
+      const k = kAll.subarray(r * KD, (r + 1) * KD);
       ropeForward(q, q, 1, NH, HD, pos, 0, invFreq);
       ropeForward(k, k, 1, NKV, HD, pos, 0, invFreq);
       const L = cache.len;

@@ -1,16 +1,18 @@
 /**
- * The Qwen3 decoder over one sequence: forward (saving activations in a Workspace), the chunked
+ * The decoder over one sequence: forward (saving activations in a Workspace), the chunked
  * LM head fused with a per-token loss, and the backward pass accumulating into a gradient buffer
  * with the parameter layout. Per layer:
- *   ln1 = rmsnorm(x); q,k,v = ln1·Wᵀ; q,k = rope(headnorm(q,k)); a = attention(q,k,v)
+ *   ln1 = rmsnorm(x); q,k,v = ln1·Wᵀ (+ b, Qwen2); q,k = rope(headnorm(q,k)) (the head norm only
+ *   for Qwen3); a = attention(q,k,v)
  *   x2 = x + a·Woᵀ; ln2 = rmsnorm(x2); x' = x2 + (silu(ln2·Wgᵀ) · ln2·Wuᵀ)·Wdᵀ
  * then xf = rmsnorm(x_L), logits = xf·Eᵀ. Synchronous, no I/O.
  */
 import type { Qwen3Config } from './config.ts';
 import type { ModelViews } from './params.ts';
 import type { BackwardScratch, Workspace } from './workspace.ts';
-import { attentionBackwardFast, attentionForwardFast } from './kernels/attention-fast.ts';
+import { biasBackward, biasForward } from './kernels/bias.ts';
 import { embeddingBackward, embeddingForward } from './kernels/embedding.ts';
+import { flashAttentionBackward, flashAttentionForward } from './kernels/flash-attention.ts';
 import { addInto } from './kernels/floats.ts';
 import { gemm } from './kernels/gemm.ts';
 import { linearBackward, linearForward } from './kernels/linear.ts';
@@ -43,11 +45,22 @@ export function forwardSequence(
     linearForward(a.qRaw, a.ln1, w.wq, T, C, QD);
     linearForward(a.kRaw, a.ln1, w.wk, T, C, KD);
     linearForward(a.v, a.ln1, w.wv, T, C, KD);
-    rmsnormForward(a.qNormed, a.rstdQ, a.qRaw, w.qNorm, T * NH, HD, eps);
-    rmsnormForward(a.kNormed, a.rstdK, a.kRaw, w.kNorm, T * NKV, HD, eps);
-    ropeForward(a.q, a.qNormed, T, NH, HD, 0, 1, invFreq);
-    ropeForward(a.k, a.kNormed, T, NKV, HD, 0, 1, invFreq);
-    attentionForwardFast(a.attOut, a.att, a.q, a.k, a.v, T, T, NH, NKV, HD);
+    if (w.bq && w.bk && w.bv) {
+      biasForward(a.qRaw, w.bq, T, QD);
+      biasForward(a.kRaw, w.bk, T, KD);
+      biasForward(a.v, w.bv, T, KD);
+    }
+    let qIn = a.qRaw;
+    let kIn = a.kRaw;
+    if (w.qNorm && w.kNorm) {
+      rmsnormForward(a.qNormed, a.rstdQ, a.qRaw, w.qNorm, T * NH, HD, eps);
+      rmsnormForward(a.kNormed, a.rstdK, a.kRaw, w.kNorm, T * NKV, HD, eps);
+      qIn = a.qNormed;
+      kIn = a.kNormed;
+    }
+    ropeForward(a.q, qIn, T, NH, HD, 0, 1, invFreq);
+    ropeForward(a.k, kIn, T, NKV, HD, 0, 1, invFreq);
+    flashAttentionForward(a.attOut, a.lse, a.q, a.k, a.v, T, T, NH, NKV, HD);
     linearForward(x2, a.attOut, w.wo, T, QD, C);
     addInto(x2, x, T * C);
     rmsnormForward(a.ln2, a.rstd2, x2, w.postNorm, T, C, eps);
@@ -158,18 +171,45 @@ export function backwardSequence(
     s.dq.fill(0, 0, T * QD);
     s.dk.fill(0, 0, T * KD);
     s.dv.fill(0, 0, T * KD);
-    attentionBackwardFast(s.dq, s.dk, s.dv, s.dattOut, a.q, a.k, a.v, a.att, T, T, NH, NKV, HD);
+    flashAttentionBackward(
+      s.dq,
+      s.dk,
+      s.dv,
+      s.dattOut,
+      a.q,
+      a.k,
+      a.v,
+      a.attOut,
+      a.lse,
+      T,
+      T,
+      NH,
+      NKV,
+      HD,
+    );
     s.dqn.fill(0, 0, T * QD);
     s.dkn.fill(0, 0, T * KD);
     ropeBackward(s.dqn, s.dq, T, NH, HD, 0, 1, invFreq);
     ropeBackward(s.dkn, s.dk, T, NKV, HD, 0, 1, invFreq);
-    s.dqRaw.fill(0, 0, T * QD);
-    s.dkRaw.fill(0, 0, T * KD);
-    rmsnormBackward(s.dqRaw, gw.qNorm, s.dqn, a.qRaw, w.qNorm, a.rstdQ, T * NH, HD);
-    rmsnormBackward(s.dkRaw, gw.kNorm, s.dkn, a.kRaw, w.kNorm, a.rstdK, T * NKV, HD);
+    // Without the head norm, rope read qRaw/kRaw directly, so dqn/dkn are their gradients.
+    let dqRaw = s.dqn;
+    let dkRaw = s.dkn;
+    if (w.qNorm && w.kNorm && gw.qNorm && gw.kNorm) {
+      s.dqRaw.fill(0, 0, T * QD);
+      s.dkRaw.fill(0, 0, T * KD);
+      rmsnormBackward(s.dqRaw, gw.qNorm, s.dqn, a.qRaw, w.qNorm, a.rstdQ, T * NH, HD);
+      rmsnormBackward(s.dkRaw, gw.kNorm, s.dkn, a.kRaw, w.kNorm, a.rstdK, T * NKV, HD);
+      dqRaw = s.dqRaw;
+      dkRaw = s.dkRaw;
+    }
+    if (gw.bq && gw.bk && gw.bv) {
+      biasBackward(gw.bq, dqRaw, T, QD);
+      biasBackward(gw.bk, dkRaw, T, KD);
+      biasBackward(gw.bv, s.dv, T, KD);
+    }
     s.dln.fill(0, 0, T * C);
-    linearBackward(s.dln, gw.wq, s.dqRaw, a.ln1, w.wq, T, C, QD);
-    linearBackward(s.dln, gw.wk, s.dkRaw, a.ln1, w.wk, T, C, KD);
+    linearBackward(s.dln, gw.wq, dqRaw, a.ln1, w.wq, T, C, QD);
+    linearBackward(s.dln, gw.wk, dkRaw, a.ln1, w.wk, T, C, KD);
     linearBackward(s.dln, gw.wv, s.dv, a.ln1, w.wv, T, C, KD);
     rmsnormBackward(dres, gw.inputNorm, s.dln, x, w.inputNorm, a.rstd1, T, C);
   }

@@ -40,13 +40,31 @@ function ceDatum(seq: readonly number[]): Datum {
 }
 
 describe('Qwen3Model gradients', () => {
-  it.each([{ tied: false }, { tied: true }])(
-    'matches central finite differences on sampled parameters (tied=$tied)',
-    ({ tied }) => {
-      const model = Qwen3Model.random(tiny({ tie_word_embeddings: tied }), 11);
-      // Norm weights away from 1 so their gradients are generic.
+  it.each([
+    { arch: 'Qwen3ForCausalLM', tied: false },
+    { arch: 'Qwen3ForCausalLM', tied: true },
+    { arch: 'Qwen2ForCausalLM', tied: false },
+    { arch: 'LlamaForCausalLM', tied: true },
+  ])(
+    'matches central finite differences on sampled parameters ($arch, tied=$tied)',
+    ({ arch, tied }) => {
+      const rope =
+        arch === 'LlamaForCausalLM'
+          ? {
+              rope_type: 'llama3',
+              factor: 8,
+              low_freq_factor: 1,
+              high_freq_factor: 4,
+              original_max_position_embeddings: 4,
+            }
+          : null;
+      const model = Qwen3Model.random(
+        tiny({ architectures: [arch], tie_word_embeddings: tied, rope_scaling: rope }),
+        11,
+      );
+      // Norm weights away from 1 and biases away from 0 so their gradients are generic.
       for (const e of model.table.entries) {
-        if (e.init === 'ones') {
+        if (e.init !== 'normal') {
           for (let i = 0; i < e.size; i++)
             model.params[e.offset + i] = 1 + 0.3 * Math.sin(i + e.offset);
         }

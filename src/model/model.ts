@@ -19,7 +19,7 @@ import type {
 import type { Qwen3Config } from './config.ts';
 import { backwardSequence, forwardSequence, lmHeadPass } from './forward.ts';
 import { gemm } from './kernels/gemm.ts';
-import { ropeInvFreq } from './kernels/rope.ts';
+import { modelInvFreq } from './rope-freq.ts';
 import { resolveLoss, tokenLoss, validateDatum } from './losses.ts';
 import { adamwStep } from './optim.ts';
 import type { AdamState, AdamStepMetrics } from './optim.ts';
@@ -40,6 +40,7 @@ export class Qwen3Model {
   private gradViews: ModelViews | null = null;
   private adam: AdamState | null = null;
   private ws: Workspace | null = null;
+  private inferWs: Workspace | null = null;
   private readonly invFreq: Float64Array;
 
   /**
@@ -56,7 +57,7 @@ export class Qwen3Model {
     }
     this.params = params ?? new Float32Array(this.table.totalSize);
     this.views = pointParams(config, this.table, this.params);
-    this.invFreq = ropeInvFreq(config.ropeTheta, config.headDim);
+    this.invFreq = modelInvFreq(config);
   }
 
   /** A model with fresh random weights (deterministic in `seed`). */
@@ -95,19 +96,24 @@ export class Qwen3Model {
     this.adam = state;
   }
 
-  private workspace(T: number): Workspace {
+  /** A workspace for T tokens: the training one, or the layer-sharing one for forward only. */
+  private workspace(T: number, inference = false): Workspace {
     if (T > this.config.maxPositions) {
       throw new EngineError(
         `sequence of ${T} tokens exceeds max_position_embeddings ${this.config.maxPositions}`,
       );
     }
-    if (!this.ws || this.ws.cap < T) {
-      // Grow geometrically so a run of slowly growing lengths does not reallocate every call.
-      const cap = Math.min(this.config.maxPositions, Math.max(T, this.ws ? this.ws.cap * 2 : 16));
-      this.ws = null; // let the old buffers go before allocating the new ones
-      this.ws = allocWorkspace(this.config, cap);
-    }
-    return this.ws;
+    const ws = inference ? this.inferWs : this.ws;
+    if (ws && ws.cap >= T) return ws;
+    // Grow geometrically so a run of slowly growing lengths does not reallocate every call.
+    const cap = Math.min(this.config.maxPositions, Math.max(T, ws ? ws.cap * 2 : 16));
+    // let the old buffers go before allocating the new ones
+    if (inference) this.inferWs = null;
+    else this.ws = null;
+    const fresh = allocWorkspace(this.config, cap, inference);
+    if (inference) this.inferWs = fresh;
+    else this.ws = fresh;
+    return fresh;
   }
 
   /** Accumulate gradients of the loss over `data`; returns per-token logprobs and the loss sum. */
@@ -139,7 +145,7 @@ export class Qwen3Model {
     let clipped = 0;
     for (const datum of data) {
       const T = datum.modelInput.length;
-      const ws = this.workspace(T);
+      const ws = this.workspace(T, !train);
       forwardSequence(this.config, this.views, ws, datum.modelInput, T, this.invFreq);
       const lp = new Array<number>(T);
       const scratch = train ? backwardScratch(this.config, ws) : null;
@@ -188,7 +194,13 @@ export class Qwen3Model {
 
   /** Generate continuations with the KV cache (see sampler.ts). */
   sample(req: SampleRequest): SampleResult {
-    return sampleSequences(this.config, this.views, (T) => this.workspace(T), this.invFreq, req);
+    return sampleSequences(
+      this.config,
+      this.views,
+      (T) => this.workspace(T, true),
+      this.invFreq,
+      req,
+    );
   }
 
   /** Full logits (T, V) of a token sequence (tests and tools; allocates T·V floats). */
@@ -196,7 +208,7 @@ export class Qwen3Model {
     const T = tokens.length;
     const V = this.config.vocabSize;
     const out = new Float32Array(T * V);
-    const ws = this.workspace(T);
+    const ws = this.workspace(T, true);
     forwardSequence(this.config, this.views, ws, tokens, T, this.invFreq);
     const C = this.config.hiddenSize;
     gemm(false, true, T, V, C, ws.xf.subarray(0, T * C), this.views.lmHead, out, false);

@@ -3,10 +3,13 @@
  * for all parameters (and the same layout for gradients and Adam moments), and typed views into it.
  * With one buffer, AdamW is one loop, zeroing gradients is one fill, and a checkpoint is a walk
  * over the table. Random initialisation follows HF Qwen3 (normal(0, initializer_range) for
- * matrices, ones for norm weights).
+ * matrices, ones for norm weights, zeros for biases).
  */
 import { Rng } from '../core/rng.ts';
 import type { Qwen3Config } from './config.ts';
+
+/** How a fresh model fills a tensor. */
+export type ParamInit = 'ones' | 'zeros' | 'normal';
 
 /** One named tensor of the table. `offset`/`size` are in floats. */
 export interface ParamEntry {
@@ -14,8 +17,8 @@ export interface ParamEntry {
   readonly shape: readonly number[];
   readonly offset: number;
   readonly size: number;
-  /** Norm weights start at 1; matrices are random. */
-  readonly init: 'ones' | 'normal';
+  /** Norm weights start at 1, biases at 0; matrices are random. */
+  readonly init: ParamInit;
 }
 
 /** The full layout of a model's parameters. */
@@ -32,8 +35,13 @@ export interface LayerViews {
   readonly wk: Float32Array; // (NKV*HD, C)
   readonly wv: Float32Array; // (NKV*HD, C)
   readonly wo: Float32Array; // (C, NH*HD)
-  readonly qNorm: Float32Array; // (HD)
-  readonly kNorm: Float32Array; // (HD)
+  /** (HD) each; null unless the family norms q/k heads (Qwen3). */
+  readonly qNorm: Float32Array | null;
+  readonly kNorm: Float32Array | null;
+  /** (NH*HD), (NKV*HD), (NKV*HD); null unless the family has q/k/v biases (Qwen2). */
+  readonly bq: Float32Array | null;
+  readonly bk: Float32Array | null;
+  readonly bv: Float32Array | null;
   readonly postNorm: Float32Array; // (C)
   readonly wGate: Float32Array; // (F, C)
   readonly wUp: Float32Array; // (F, C)
@@ -57,7 +65,7 @@ export function paramTable(c: Qwen3Config): ParamTable {
   const F = c.intermediateSize;
   const entries: ParamEntry[] = [];
   let offset = 0;
-  const add = (name: string, shape: number[], init: 'ones' | 'normal'): void => {
+  const add = (name: string, shape: number[], init: ParamInit): void => {
     const size = shape.reduce((a, b) => a * b, 1);
     entries.push({ name, shape, offset, size, init });
     offset += size;
@@ -69,9 +77,16 @@ export function paramTable(c: Qwen3Config): ParamTable {
     add(`${p}self_attn.q_proj.weight`, [qDim, C], 'normal');
     add(`${p}self_attn.k_proj.weight`, [kvDim, C], 'normal');
     add(`${p}self_attn.v_proj.weight`, [kvDim, C], 'normal');
+    if (c.qkvBias) {
+      add(`${p}self_attn.q_proj.bias`, [qDim], 'zeros');
+      add(`${p}self_attn.k_proj.bias`, [kvDim], 'zeros');
+      add(`${p}self_attn.v_proj.bias`, [kvDim], 'zeros');
+    }
     add(`${p}self_attn.o_proj.weight`, [C, qDim], 'normal');
-    add(`${p}self_attn.q_norm.weight`, [c.headDim], 'ones');
-    add(`${p}self_attn.k_norm.weight`, [c.headDim], 'ones');
+    if (c.qkNorm) {
+      add(`${p}self_attn.q_norm.weight`, [c.headDim], 'ones');
+      add(`${p}self_attn.k_norm.weight`, [c.headDim], 'ones');
+    }
     add(`${p}post_attention_layernorm.weight`, [C], 'ones');
     add(`${p}mlp.gate_proj.weight`, [F, C], 'normal');
     add(`${p}mlp.up_proj.weight`, [F, C], 'normal');
@@ -89,6 +104,8 @@ export function pointParams(c: Qwen3Config, table: ParamTable, buf: Float32Array
     if (!e) throw new Error(`internal: parameter ${name} missing from the table`);
     return buf.subarray(e.offset, e.offset + e.size);
   };
+  const maybe = (name: string, present: boolean): Float32Array | null =>
+    present ? view(name) : null;
   const layers: LayerViews[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}.`;
@@ -98,8 +115,11 @@ export function pointParams(c: Qwen3Config, table: ParamTable, buf: Float32Array
       wk: view(`${p}self_attn.k_proj.weight`),
       wv: view(`${p}self_attn.v_proj.weight`),
       wo: view(`${p}self_attn.o_proj.weight`),
-      qNorm: view(`${p}self_attn.q_norm.weight`),
-      kNorm: view(`${p}self_attn.k_norm.weight`),
+      qNorm: maybe(`${p}self_attn.q_norm.weight`, c.qkNorm),
+      kNorm: maybe(`${p}self_attn.k_norm.weight`, c.qkNorm),
+      bq: maybe(`${p}self_attn.q_proj.bias`, c.qkvBias),
+      bk: maybe(`${p}self_attn.k_proj.bias`, c.qkvBias),
+      bv: maybe(`${p}self_attn.v_proj.bias`, c.qkvBias),
       postNorm: view(`${p}post_attention_layernorm.weight`),
       wGate: view(`${p}mlp.gate_proj.weight`),
       wUp: view(`${p}mlp.up_proj.weight`),
@@ -130,8 +150,8 @@ export function initParams(
   const residualScale = 1 / Math.sqrt(2 * c.numLayers);
   for (const e of table.entries) {
     const v = buf.subarray(e.offset, e.offset + e.size);
-    if (e.init === 'ones') {
-      v.fill(1);
+    if (e.init !== 'normal') {
+      v.fill(e.init === 'ones' ? 1 : 0);
       continue;
     }
     const isResidualOut = e.name.endsWith('o_proj.weight') || e.name.endsWith('down_proj.weight');

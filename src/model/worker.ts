@@ -16,7 +16,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { parseQwen3Config, toHfConfigJson } from './config.ts';
 import { emptyDecodeScratch } from './decode.ts';
 import { gemmBackend, setGemmBackend, setGemmThreads } from './kernels/gemm.ts';
-import { ropeInvFreq } from './kernels/rope.ts';
+import { modelInvFreq } from './rope-freq.ts';
 import { Qwen3Model } from './model.ts';
 import { loadModelFolder } from './model-folder.ts';
 import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
@@ -57,7 +57,7 @@ function samplerFor(m: Qwen3Model): SamplerContext {
     if (!ws || ws.cap < T) {
       const cap = Math.min(c.maxPositions, Math.max(T, ws ? ws.cap * 2 : 16));
       ws = null; // let the old buffers go before allocating the new ones
-      ws = allocWorkspace(c, cap);
+      ws = allocWorkspace(c, cap, true);
     }
     return ws;
   };
@@ -65,7 +65,7 @@ function samplerFor(m: Qwen3Model): SamplerContext {
     config: c,
     views: m.views,
     workspaceFor,
-    invFreq: ropeInvFreq(c.ropeTheta, c.headDim),
+    invFreq: modelInvFreq(c),
     scratch: emptyDecodeScratch(),
   };
   return sampler;

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
+import { CHART_SPECS, discoverGroups, expandSeries } from './chart-specs.ts';
 import { lineChart, type Series } from './svg-chart.ts';
 
 type Metrics = Record<string, unknown>;
@@ -38,61 +39,15 @@ function series(metrics: readonly Metrics[], key: string, name = key): Series {
   return { name, points };
 }
 
-const TASKS = ['docmath', 'qa', 'mc'];
-const ROLES = ['questioner', 'responder', 'verifier'];
-
-/** The charts of a run, as [title, series] pairs. */
+/** The charts of a run, as [title, series] pairs (the specs shared with `spell dashboard`). */
 export function reportCharts(metrics: readonly Metrics[]): [string, Series[]][] {
-  return [
-    ['Mean reward per role', ROLES.map((r) => series(metrics, `critic/role/${r}/rewards/mean`, r))],
-    [
-      'Responder pass rate per task',
-      TASKS.map((t) => series(metrics, `responder/task/${t}/pass_rate`, t)),
-    ],
-    [
-      'Responder rule accuracy per task (before the verifier)',
-      TASKS.map((t) => series(metrics, `responder/task/${t}/rule_accuracy`, t)),
-    ],
-    [
-      'Question difficulty (1 - pass rate)',
-      TASKS.map((t) => series(metrics, `questions/task/${t}/difficulty`, t)),
-    ],
-    [
-      'Verifier',
-      [
-        series(metrics, 'critic/role/verifier/rewards/mean', 'agreement reward'),
-        series(metrics, 'verifier/rule_disagreement_rate', 'majority vs rule disagreement'),
-        series(metrics, 'verifier/invalid_vote_rate', 'invalid votes'),
-      ],
-    ],
-    [
-      'Response length per role (tokens)',
-      ROLES.map((r) => series(metrics, `response_length/role/${r}/mean`, r)),
-    ],
-    [
-      'Questioner context (documents per question)',
-      TASKS.map((t) => series(metrics, `context/task/${t}/documents_mean`, t)),
-    ],
-    [
-      'Questioner outcomes per step',
-      [
-        series(metrics, 'count/questioner/parse/ok', 'parsed'),
-        series(metrics, 'count/questioner/parse/format_error', 'bad_format'),
-        series(metrics, 'count/questioner/bad_ground', 'bad_ground'),
-        series(metrics, 'count/questioner/bad_repeat', 'bad_repeat'),
-        series(metrics, 'count/responder/zero_variance', 'zero_variance'),
-        series(metrics, 'train/responder_groups', 'groups kept'),
-      ],
-    ],
-    [
-      'Update',
-      [
-        series(metrics, 'actor/pg_loss', 'pg loss'),
-        series(metrics, 'actor/grad_norm', 'grad norm'),
-      ],
-    ],
-    ['Step time (s)', [series(metrics, 'timing_s/step', 'step')]],
-  ];
+  const keys = new Set<string>();
+  for (const m of metrics) for (const k of Object.keys(m)) keys.add(k);
+  const groups = discoverGroups(keys);
+  return CHART_SPECS.map((spec) => [
+    spec.title,
+    expandSeries(spec, groups).map((s) => series(metrics, s.key, s.name)),
+  ]);
 }
 
 function esc(text: string): string {

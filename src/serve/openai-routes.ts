@@ -99,9 +99,7 @@ export interface OpenAiRoutesOptions {
 /** Build the routes; sampling goes through the service's base engine (serialised with Tinker use). */
 export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions): ExtraRoutes {
   const tok = opts.tokenizer;
-  const stopIds = [tok.eosTokenId, tok.tokenToId('<|im_end|>'), tok.tokenToId('<|endoftext|>')]
-    .filter((x): x is number => x !== undefined)
-    .filter((x, i, all) => all.indexOf(x) === i);
+  const stopIds = tok.endOfTurnIds();
 
   const checkModel = (model: string | undefined): void => {
     if (model !== undefined && model !== opts.modelName) {

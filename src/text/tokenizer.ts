@@ -56,6 +56,7 @@ export class HfTokenizer {
   readonly eosTokenId: number | undefined;
   readonly padTokenId: number | undefined;
   private readonly specialIds: ReadonlySet<number>;
+  private endIds: readonly number[] | null = null;
 
   constructor(
     /** Absolute path of the folder the files came from. */
@@ -115,6 +116,31 @@ export class HfTokenizer {
       // HF applies the folder's setting; absent means off (transformers' current default).
       clean_up_tokenization_spaces: this.config.clean_up_tokenization_spaces === true,
     });
+  }
+
+  /**
+   * The ids that end a generated turn: the eos token, generation_config.json's `eos_token_id`
+   * (one id or a list; Llama 3 and SmolLM2 name theirs there) and, when they are tokens,
+   * `<|im_end|>` and `<|endoftext|>`. Read once, on first use.
+   * @throws DataError when generation_config.json exists but is not valid JSON
+   */
+  endOfTurnIds(): readonly number[] {
+    if (this.endIds) return this.endIds;
+    const ids = new Set<number>();
+    if (this.eosTokenId !== undefined) ids.add(this.eosTokenId);
+    const genFile = join(this.dir, 'generation_config.json');
+    if (existsSync(genFile)) {
+      const eos = readJsonObject(genFile).eos_token_id;
+      for (const id of Array.isArray(eos) ? eos : [eos]) {
+        if (Number.isInteger(id) && (id as number) >= 0) ids.add(id as number);
+      }
+    }
+    for (const t of ['<|im_end|>', '<|endoftext|>']) {
+      const id = this.tokenToId(t);
+      if (id !== undefined) ids.add(id);
+    }
+    this.endIds = [...ids];
+    return this.endIds;
   }
 
   /** The id of a token string (special or not), or undefined when it is not one token. */

@@ -2,7 +2,7 @@
  * Builds a model folder for the embedded engine from a corpus: a byte-level BPE tokenizer trained on
  * the corpus documents and on SPELL's own role prompts (so template words are single tokens), and a
  * randomly initialised Qwen3-architecture model sized for 2 CPU cores. `spell model init` calls this;
- * the bundled `assets/model/` is its output for the bundled corpus (see README for the command).
+ * the bundled `assets/model/` is its output for the bundled corpus (see docs/cli/model.md for the command).
  */
 import { mkdirSync } from 'node:fs';
 import { Rng } from '../core/rng.ts';

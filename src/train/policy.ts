@@ -35,13 +35,7 @@ export class RolePolicy {
     readonly tokenizer: HfTokenizer,
     private readonly opts: PolicyOptions,
   ) {
-    const stops = new Set<number>();
-    if (tokenizer.eosTokenId !== undefined) stops.add(tokenizer.eosTokenId);
-    for (const t of ['<|im_end|>', '<|endoftext|>']) {
-      const id = tokenizer.tokenToId(t);
-      if (id !== undefined) stops.add(id);
-    }
-    this.stopTokenIds = [...stops];
+    this.stopTokenIds = [...tokenizer.endOfTurnIds()];
   }
 
   /** One user message rendered with the generation prompt, as token ids. */

@@ -9,6 +9,7 @@ import { registerTokenizer } from './tokenizer.ts';
 import { registerTrain } from './train.ts';
 import { registerModel } from './model.ts';
 import { registerReport } from './report.ts';
+import { registerDashboard } from './dashboard.ts';
 import { registerGenerate } from './generate.ts';
 import { registerPretrain } from './pretrain.ts';
 import { registerExperiment } from './experiment.ts';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerModel(program);
   registerReport(program);
+  registerDashboard(program);
   registerTokenizer(program);
   registerScore(program);
   registerServe(program);

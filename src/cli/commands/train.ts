@@ -2,6 +2,7 @@
  * `spell train`: the SPELL self-play loop. With no arguments it trains the bundled default model on
  * the bundled corpus with preset `local`.
  */
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -12,6 +13,8 @@ import { runTraining } from '../../train/trainer.ts';
 import { openTrainEngine } from '../../train/engine-factory.ts';
 import { defaultCorpusPath } from '../../data/index.ts';
 import { formatStepSummary } from '../../train/summary.ts';
+import { startDashboard, type Dashboard } from '../../dashboard/index.ts';
+import { parsePort } from './dashboard.ts';
 
 interface TrainFlags {
   config?: string;
@@ -28,6 +31,8 @@ interface TrainFlags {
   name?: string;
   progress?: boolean;
   printConfig?: boolean;
+  dashboard?: boolean;
+  dashboardPort?: string;
 }
 
 function toInt(value: string | undefined, flag: string): number | undefined {
@@ -65,6 +70,8 @@ export function registerTrain(program: Command): void {
     .option('--seed <s>', 'master seed')
     .option('--no-progress', 'no progress bar (one summary line per step only)')
     .option('--print-config', 'print the resolved config as YAML and exit')
+    .option('--dashboard', 'serve the live dashboard of this run on 127.0.0.1 while it trains')
+    .option('--dashboard-port <p>', 'port of --dashboard', '8765')
     .action(async (overrides: string[], flags: TrainFlags) => {
       const tree: ConfigTree = {};
       const engine: ConfigTree = {};
@@ -95,7 +102,14 @@ export function registerTrain(program: Command): void {
       }
       const runDir = new RunDir(resolve(flags.runDir ?? join('runs', cfg.name)));
       const dataPaths = cfg.data.paths.length > 0 ? cfg.data.paths : [defaultCorpusPath()];
+      // the port is checked before the engine is opened, so a busy port fails fast
+      const dashPort =
+        flags.dashboard === true
+          ? parsePort(flags.dashboardPort ?? '8765', '--dashboard-port')
+          : undefined;
       const opened = await openTrainEngine(cfg, join(runDir.checkpointsDir, 'engine'));
+      let dash: Dashboard | undefined;
+      let finished = false;
       const controller = new AbortController();
       let interrupts = 0;
       const onSigint = (): void => {
@@ -116,6 +130,11 @@ export function registerTrain(program: Command): void {
           )
         : undefined;
       try {
+        if (dashPort !== undefined) {
+          mkdirSync(runDir.root, { recursive: true });
+          dash = await startDashboard({ runDirs: [runDir.root], port: dashPort });
+          process.stderr.write(`spell train: dashboard at ${dash.url}\n`);
+        }
         const last = await runTraining({
           cfg,
           runDir,
@@ -149,10 +168,18 @@ export function registerTrain(program: Command): void {
         process.stderr.write(
           `spell train: finished at step ${last}; run directory ${runDir.root}\n`,
         );
+        finished = true;
       } finally {
         bar?.stop();
         process.off('SIGINT', onSigint);
         await opened.engine.close();
+        if (!finished) await dash?.close();
+      }
+      if (dash !== undefined) {
+        // the page stays up to look at the finished run; Ctrl-C closes it
+        process.stderr.write(`spell train: dashboard still at ${dash.url} (Ctrl-C to stop)\n`);
+        await new Promise<void>((done) => process.once('SIGINT', () => done()));
+        await dash.close();
       }
     });
 }

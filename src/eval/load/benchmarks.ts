@@ -26,7 +26,7 @@ const DOCMATH_SUBSETS = ['complong', 'compshort', 'simplong', 'simpshort'] as co
 
 function missing(task: string, where: string, expected: string): DataError {
   return new DataError(
-    `${task}: no benchmark file found under ${where} (expected ${expected}; see README "spell eval" for where to download it)`,
+    `${task}: no benchmark file found under ${where} (expected ${expected}; see docs/cli/eval.md for where to download it)`,
     { file: where },
   );
 }

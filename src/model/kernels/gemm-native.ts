@@ -31,6 +31,51 @@ export interface NativeGemmAddon {
     /** Every row of C gets the bits it would get computed alone (see `gemmRows`). */
     rowStable?: boolean,
   ): void;
+  /** Flash-style causal GQA attention forward (see native/attention.h): writes out and lse. */
+  attnForward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    Tq: number,
+    Tk: number,
+    NH: number,
+    NKV: number,
+    HD: number,
+    threads: number,
+  ): void;
+  /** Its backward: accumulates dq, dk, dv. */
+  attnBackward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    dout: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    Tq: number,
+    Tk: number,
+    NH: number,
+    NKV: number,
+    HD: number,
+    threads: number,
+  ): void;
+  /** One decode row over a cache kc (NKV, HD, L), vc (NKV, L, HD): writes out (NH, HD). */
+  attnDecode(
+    q: Float32Array,
+    kc: Float32Array,
+    vc: Float32Array,
+    out: Float32Array,
+    L: number,
+    Tk: number,
+    NH: number,
+    NKV: number,
+    HD: number,
+    threads: number,
+  ): void;
   info(): NativeGemmInfo;
 }
 
@@ -43,9 +88,9 @@ const ADDON_PATH = '../../../native/build/Release/spell_gemm.node';
 
 function isAddon(mod: unknown): mod is NativeGemmAddon {
   if (typeof mod !== 'object' || mod === null) return false;
-  return (
-    typeof (mod as { sgemm?: unknown }).sgemm === 'function' &&
-    typeof (mod as { info?: unknown }).info === 'function'
+  const m = mod as Record<string, unknown>;
+  return ['sgemm', 'attnForward', 'attnBackward', 'attnDecode', 'info'].every(
+    (name) => typeof m[name] === 'function',
   );
 }
 
@@ -60,7 +105,11 @@ export function loadNativeGemm(): NativeLoad {
   }
   try {
     const mod: unknown = require(path);
-    if (!isAddon(mod)) return { ok: false, reason: `${path} does not export sgemm/info` };
+    if (!isAddon(mod))
+      return {
+        ok: false,
+        reason: `${path} does not export sgemm/attn*/info (stale build? run npm run build:native)`,
+      };
     return { ok: true, addon: mod, path };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

@@ -18,7 +18,7 @@ import { EngineError } from '../../core/index.ts';
 import { gemmJs } from './gemm-js.ts';
 import { gemmNaiveUnchecked } from './gemm-naive.ts';
 import { loadNativeGemm } from './gemm-native.ts';
-import type { NativeGemmInfo, NativeLoad } from './gemm-native.ts';
+import type { NativeGemmAddon, NativeGemmInfo, NativeLoad } from './gemm-native.ts';
 
 /** Which implementation `gemm` dispatches to. */
 export type GemmBackend = 'native' | 'js';
@@ -142,6 +142,14 @@ export function gemmNaive(
 ): void {
   checkArgs(M, N, K, A, B, C);
   gemmNaiveUnchecked(transA, transB, M, N, K, A, B, C, accumulate);
+}
+
+/**
+ * The loaded addon when the native backend is active, else null: the other native kernels
+ * (attention) follow the same backend switch as `gemm`.
+ */
+export function activeNativeAddon(): NativeGemmAddon | null {
+  return backend === 'native' && native.ok ? native.addon : null;
 }
 
 /** Which path `gemm` currently uses. */

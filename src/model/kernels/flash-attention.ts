@@ -1,0 +1,154 @@
+/**
+ * Causal grouped-query attention that keeps only the log-sum-exp of each query row instead of the
+ * (NH, Tq, Tk) probability matrix: memory O(T) instead of O(T²), which is what makes an 8k-token
+ * prefill or a 2k-token training sequence fit. Same layouts and causal convention as
+ * `attention.ts` (the plain-loop reference it is tested against): q (Tq, NH, HD), k and v
+ * (Tk, NKV, HD), out (Tq, NH, HD), lse (NH, Tq); query t sits at position Tk − Tq + t.
+ *
+ * Two implementations behind one call, following the gemm backend switch: the native addon's
+ * blocked flash kernels (native/attention.c: online softmax, vectorised exp, both cores) and plain
+ * loops here (the fallback when the addon is not built). The backward recomputes the probabilities
+ * from lse, so it needs the forward's `out` and `lse`, not a saved matrix.
+ */
+import type { Floats } from './floats.ts';
+import { activeNativeAddon, gemmThreads } from './gemm.ts';
+
+/** Attention forward: writes `out` and `lse`. */
+export function flashAttentionForward(
+  out: Float32Array,
+  lse: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  Tq: number,
+  Tk: number,
+  NH: number,
+  NKV: number,
+  HD: number,
+): void {
+  const addon = activeNativeAddon();
+  if (addon) addon.attnForward(q, k, v, out, lse, Tq, Tk, NH, NKV, HD, gemmThreads());
+  else attentionForwardLoops(out, lse, q, k, v, Tq, Tk, NH, NKV, HD);
+}
+
+/** Attention backward: accumulates into dq, dk, dv (see `attentionBackward` for the algebra). */
+export function flashAttentionBackward(
+  dq: Float32Array,
+  dk: Float32Array,
+  dv: Float32Array,
+  dout: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  out: Float32Array,
+  lse: Float32Array,
+  Tq: number,
+  Tk: number,
+  NH: number,
+  NKV: number,
+  HD: number,
+): void {
+  const addon = activeNativeAddon();
+  if (addon) {
+    addon.attnBackward(q, k, v, out, lse, dout, dq, dk, dv, Tq, Tk, NH, NKV, HD, gemmThreads());
+  } else {
+    attentionBackwardLoops(dq, dk, dv, dout, q, k, v, out, lse, Tq, Tk, NH, NKV, HD);
+  }
+}
+
+/** The loop forward: per row, scores in float64, exact softmax, lse = max + log Σ e^(s − max). */
+export function attentionForwardLoops(
+  out: Floats,
+  lse: Floats,
+  q: Floats,
+  k: Floats,
+  v: Floats,
+  Tq: number,
+  Tk: number,
+  NH: number,
+  NKV: number,
+  HD: number,
+): void {
+  const group = NH / NKV;
+  const scale = 1 / Math.sqrt(HD);
+  const qStride = NH * HD;
+  const kvStride = NKV * HD;
+  const past = Tk - Tq;
+  const s = new Float64Array(Tk);
+  const o = new Float64Array(HD);
+  for (let h = 0; h < NH; h++) {
+    const kvOff = Math.floor(h / group) * HD;
+    for (let t = 0; t < Tq; t++) {
+      const qo = t * qStride + h * HD;
+      const last = past + t;
+      let max = -Infinity;
+      for (let u = 0; u <= last; u++) {
+        const ko = u * kvStride + kvOff;
+        let d = 0;
+        for (let i = 0; i < HD; i++) d += q[qo + i] * k[ko + i];
+        s[u] = d * scale;
+        if (s[u] > max) max = s[u];
+      }
+      let sum = 0;
+      o.fill(0);
+      for (let u = 0; u <= last; u++) {
+        const p = Math.exp(s[u] - max);
+        sum += p;
+        const vo = u * kvStride + kvOff;
+        for (let i = 0; i < HD; i++) o[i] += p * v[vo + i];
+      }
+      for (let i = 0; i < HD; i++) out[qo + i] = o[i] / sum;
+      lse[h * Tq + t] = max + Math.log(sum);
+    }
+  }
+}
+
+/** The loop backward, recomputing p_tu = e^(s_tu − lse_t); accumulates into dq, dk, dv. */
+export function attentionBackwardLoops(
+  dq: Floats,
+  dk: Floats,
+  dv: Floats,
+  dout: Floats,
+  q: Floats,
+  k: Floats,
+  v: Floats,
+  out: Floats,
+  lse: Floats,
+  Tq: number,
+  Tk: number,
+  NH: number,
+  NKV: number,
+  HD: number,
+): void {
+  const group = NH / NKV;
+  const scale = 1 / Math.sqrt(HD);
+  const qStride = NH * HD;
+  const kvStride = NKV * HD;
+  const past = Tk - Tq;
+  for (let h = 0; h < NH; h++) {
+    const kvOff = Math.floor(h / group) * HD;
+    for (let t = 0; t < Tq; t++) {
+      const qo = t * qStride + h * HD;
+      const l = lse[h * Tq + t];
+      // D_t = dout_t · out_t = Σ_u p_tu · (dout_t · v_u)
+      let D = 0;
+      for (let i = 0; i < HD; i++) D += dout[qo + i] * out[qo + i];
+      for (let u = 0; u <= past + t; u++) {
+        const ko = u * kvStride + kvOff;
+        let s = 0;
+        let dp = 0;
+        for (let i = 0; i < HD; i++) {
+          s += q[qo + i] * k[ko + i];
+          dp += dout[qo + i] * v[ko + i];
+        }
+        const p = Math.exp(s * scale - l);
+        const ds = p * (dp - D) * scale;
+        for (let i = 0; i < HD; i++) {
+          dv[ko + i] += p * dout[qo + i];
+          dq[qo + i] += ds * k[ko + i];
+          dk[ko + i] += ds * q[qo + i];
+        }
+      }
+    }
+  }
+}
