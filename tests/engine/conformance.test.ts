@@ -58,8 +58,9 @@ describe('cross-engine', () => {
           await trainingScript(c),
         ];
         expect(rb).toEqual(ra);
-        // The protobuf wire carries log-probs as float32 (the SDK's schema), so equal to ~1e-6.
-        expect(closeTo(rc, ra, 1e-5)).toBe(true);
+        // The protobuf wire carries log-probs as float32 (the SDK schema): equal to float32 rounding,
+        // which the PPO update then carries into the weights.
+        expect(closeTo(rc, ra, 1e-3)).toBe(true);
       } finally {
         await c.close();
       }
