@@ -13,7 +13,10 @@ program
     'SPELL: self-play RL for long-context language models (questioner, responder, verifier)',
   )
   .version('0.1.0')
-  .showHelpAfterError()
+  .configureOutput({
+    // Usage errors as one line, like every other error (Commander may add a "Did you mean" line).
+    outputError: (text, write) => write(`spell: ${text.replace(/\s*\n\s*/g, ' ').trim()}\n`),
+  })
   .exitOverride();
 
 registerCommands(program);
@@ -22,7 +25,10 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode;
+    // --help and --version exit 0, a bare `spell` shows help with Commander's code; anything else
+    // Commander throws is a usage error (unknown option, missing value, ...): exit 2 like bad input.
+    const shownHelp = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
+    process.exitCode = shownHelp.includes(err.code) ? err.exitCode : 2;
   } else if (err instanceof SpellError) {
     process.stderr.write(`spell: ${err.name}: ${err.message}\n`);
     process.exitCode = 2;

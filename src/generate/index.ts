@@ -8,6 +8,11 @@ export {
   type GenerateProgress,
   type GenerateResult,
 } from './generate.ts';
+export {
+  runGenerateCommand,
+  type EndpointOptions,
+  type GenerateCommandOptions,
+} from './command.ts';
 export { parseKeepPolicy, keeps, DEFAULT_KEEP, type KeepPolicy } from './keep-policy.ts';
 export {
   NearDuplicateIndex,

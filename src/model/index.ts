@@ -25,7 +25,27 @@ export { readSafetensorsIndex, readTensorInto, writeSafetensors } from './safete
 export type { SafetensorsIndex, TensorInfo, TensorToWrite } from './safetensors.ts';
 export { ModelRunner } from './runner.ts';
 export type { ModelRunnerOptions } from './runner.ts';
-export type { ModelSource, RunnerModelInfo } from './protocol.ts';
+export type { LoraOptions, ModelSource, RunnerModelInfo } from './protocol.ts';
+export {
+  DEFAULT_LORA_ALPHA,
+  LORA_TARGETS,
+  loraConfig,
+  loraTable,
+  mergedViews,
+  peftNames,
+} from './lora.ts';
+export type { LoraConfig, LoraEntry, LoraTable, LoraTarget } from './lora.ts';
+export type { LoraAdapters } from './model.ts';
+export {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  isPeftAdapter,
+  peftAdapterConfig,
+  readPeftAdapterConfig,
+  readPeftWeightsInto,
+  writePeftAdapter,
+} from './peft.ts';
+export { loraForward, loraBackward, loraMergeInto } from './kernels/lora.ts';
 export {
   gemm,
   gemmNaive,

@@ -5,6 +5,11 @@
  * summed over tokens and datums) until optimStep applies AdamW and zeroes them. Datums of any
  * length run one at a time, so there is no padding. The worker (worker.ts) wraps this class;
  * benchmarks and tests may use it directly.
+ *
+ * With LoRA enabled (`enableLora`) the base weights are frozen: no base gradient or Adam moment
+ * is ever allocated, forwardBackward accumulates into the adapters' own buffer and optimStep
+ * runs AdamW on the adapters only. Sampling reads a copy of the adapted matrices with the
+ * adapters merged in, rebuilt lazily after each change of the adapters.
  */
 import { EngineError } from '../core/errors.ts';
 import type {
@@ -23,6 +28,8 @@ import { modelInvFreq } from './rope-freq.ts';
 import { resolveLoss, tokenLoss, validateDatum } from './losses.ts';
 import { adamwStep } from './optim.ts';
 import type { AdamState, AdamStepMetrics } from './optim.ts';
+import { initLora, loraRun, loraTable, mergedViews, pointLora } from './lora.ts';
+import type { LoraConfig, LoraLayerViews, LoraRun, LoraTable } from './lora.ts';
 import { initParams, paramTable, pointParams } from './params.ts';
 import type { ModelViews, ParamTable } from './params.ts';
 import { sampleSequences } from './sampler.ts';
@@ -42,6 +49,7 @@ export class Qwen3Model {
   private ws: Workspace | null = null;
   private inferWs: Workspace | null = null;
   private readonly invFreq: Float64Array;
+  private loraState: LoraState | null = null;
 
   /**
    * @param config validated configuration
@@ -65,6 +73,80 @@ export class Qwen3Model {
     const m = new Qwen3Model(config);
     initParams(config, m.table, m.params, seed);
     return m;
+  }
+
+  /**
+   * Freeze the base and train fresh adapters (peft's initialisation, deterministic in
+   * `config.seed`); replaces any adapters already there, and any base gradient.
+   */
+  enableLora(config: LoraConfig): void {
+    const table = loraTable(this.config, config);
+    const params = new Float32Array(table.totalSize);
+    initLora(table, params);
+    const grads = new Float32Array(table.totalSize);
+    this.loraState = {
+      table,
+      params,
+      grads,
+      adam: {
+        m: new Float32Array(table.totalSize),
+        v: new Float32Array(table.totalSize),
+        step: 0,
+      },
+      paramViews: pointLora(table, this.config.numLayers, params),
+      gradViews: pointLora(table, this.config.numLayers, grads),
+      run: null,
+      merged: null,
+      mergedBuffer: null,
+    };
+    this.gradBuf = null;
+    this.gradViews = null;
+    this.adam = null;
+  }
+
+  /** The adapters (null: full fine-tuning). Call `adaptersChanged` after writing to them. */
+  get lora(): LoraAdapters | null {
+    const s = this.loraState;
+    return s ? { table: s.table, params: s.params, grads: s.grads, adam: s.adam } : null;
+  }
+
+  /** Replace the adapters' Adam state (checkpoint load). */
+  setLoraAdamState(state: AdamState): void {
+    const s = this.loraState;
+    if (!s || state.m.length !== s.table.totalSize || state.v.length !== s.table.totalSize) {
+      throw new EngineError('optimizer moments do not match the adapter layout');
+    }
+    s.adam = state;
+  }
+
+  /** Drop the merged sampling weights after the adapters were written from outside. */
+  adaptersChanged(): void {
+    if (this.loraState) this.loraState.merged = null;
+  }
+
+  /** Applied optimizer steps (of the adapters under LoRA). */
+  get optimizerStep(): number {
+    return this.loraState ? this.loraState.adam.step : (this.adam?.step ?? 0);
+  }
+
+  /** The weights sampling reads: the base, or the base with the adapters merged in. */
+  get samplingViews(): ModelViews {
+    const s = this.loraState;
+    if (!s) return this.views;
+    if (!s.merged) {
+      // Reuse the copy's buffer: the worker never changes adapters while a sample is in flight.
+      const m = mergedViews(this.views, s.table, s.params, s.mergedBuffer ?? undefined);
+      s.merged = m.views;
+      s.mergedBuffer = m.buffer;
+    }
+    return s.merged;
+  }
+
+  private loraRunFor(cap: number): LoraRun | null {
+    const s = this.loraState;
+    if (!s) return null;
+    if (!s.run || s.run.cap < cap) s.run = loraRun(s.table, s.paramViews, s.gradViews, cap);
+    return s.run;
   }
 
   /** The gradient buffer (allocated on first use), same layout as `params`. */
@@ -138,7 +220,9 @@ export class Qwen3Model {
   ): ForwardBackwardResult {
     const loss = resolveLoss(lossName, lossConfig);
     data.forEach((d, i) => validateDatum(d, i, lossName, this.config.vocabSize));
-    if (train) void this.grads;
+    const lora = this.loraState;
+    if (train && !lora) void this.grads;
+    const baseGrads = train && !lora ? this.gradViews : null;
     const logprobs: number[][] = [];
     let total = 0;
     let tokens = 0;
@@ -146,14 +230,15 @@ export class Qwen3Model {
     for (const datum of data) {
       const T = datum.modelInput.length;
       const ws = this.workspace(T, !train);
-      forwardSequence(this.config, this.views, ws, datum.modelInput, T, this.invFreq);
+      const run = this.loraRunFor(ws.cap);
+      forwardSequence(this.config, this.views, ws, datum.modelInput, T, this.invFreq, run);
       const lp = new Array<number>(T);
       const scratch = train ? backwardScratch(this.config, ws) : null;
       let any = false;
       lmHeadPass(
         this.config,
         this.views,
-        train ? this.gradViews : null,
+        baseGrads,
         ws,
         scratch,
         datum.targetTokens,
@@ -168,16 +253,17 @@ export class Qwen3Model {
           return tl.dlogprob;
         },
       );
-      if (train && scratch && this.gradViews && any) {
+      if (train && scratch && any) {
         backwardSequence(
           this.config,
           this.views,
-          this.gradViews,
+          baseGrads,
           ws,
           scratch,
           datum.modelInput,
           T,
           this.invFreq,
+          run,
         );
       }
       logprobs.push(lp);
@@ -189,14 +275,17 @@ export class Qwen3Model {
 
   /** Apply AdamW to the accumulated gradients, then zero them. */
   optimStep(adam: AdamParams): AdamStepMetrics {
-    return adamwStep(this.params, this.grads, this.adamState, adam);
+    const s = this.loraState;
+    if (!s) return adamwStep(this.params, this.grads, this.adamState, adam);
+    s.merged = null;
+    return adamwStep(s.params, s.grads, s.adam, adam);
   }
 
   /** Generate continuations with the KV cache (see sampler.ts). */
   sample(req: SampleRequest): SampleResult {
     return sampleSequences(
       this.config,
-      this.views,
+      this.samplingViews,
       (T) => this.workspace(T, true),
       this.invFreq,
       req,
@@ -209,9 +298,31 @@ export class Qwen3Model {
     const V = this.config.vocabSize;
     const out = new Float32Array(T * V);
     const ws = this.workspace(T, true);
-    forwardSequence(this.config, this.views, ws, tokens, T, this.invFreq);
+    const run = this.loraRunFor(ws.cap);
+    forwardSequence(this.config, this.views, ws, tokens, T, this.invFreq, run);
     const C = this.config.hiddenSize;
     gemm(false, true, T, V, C, ws.xf.subarray(0, T * C), this.views.lmHead, out, false);
     return out;
   }
+}
+
+/** The adapters of a LoRA model, as checkpoints and exports read and write them. */
+export interface LoraAdapters {
+  readonly table: LoraTable;
+  /** Laid out by `table`; written in place by checkpoint loads (then call adaptersChanged). */
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly adam: AdamState;
+}
+
+interface LoraState {
+  readonly table: LoraTable;
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  adam: AdamState;
+  readonly paramViews: LoraLayerViews[];
+  readonly gradViews: LoraLayerViews[];
+  run: LoraRun | null;
+  merged: ModelViews | null;
+  mergedBuffer: Float32Array | null;
 }

@@ -26,13 +26,28 @@ export interface RunnerModelInfo {
   readonly hfConfig: Readonly<Record<string, unknown>>;
   readonly paramCount: number;
   readonly optimizerStep: number;
+  /** LoRA rank of the trained adapters (0: full fine-tuning). */
+  readonly loraRank: number;
   readonly gemmBackend: string;
+}
+
+/** LoRA adapters to train instead of the full weights (see lora.ts; defaults there). */
+export interface LoraOptions {
+  readonly rank: number;
+  readonly alpha?: number;
+  readonly targets?: readonly string[];
+  readonly seed?: number;
 }
 
 /** Request payloads and results, by operation. */
 export interface RunnerOps {
   init: {
-    req: { source: ModelSource; gemmBackend?: 'native' | 'js'; gemmThreads?: number };
+    req: {
+      source: ModelSource;
+      gemmBackend?: 'native' | 'js';
+      gemmThreads?: number;
+      lora?: LoraOptions;
+    };
     res: RunnerModelInfo;
   };
   info: { req: Record<string, never>; res: RunnerModelInfo };

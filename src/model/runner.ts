@@ -27,6 +27,7 @@ import type {
 } from '../engine/types.ts';
 import type { GemmBackend } from './kernels/gemm.ts';
 import type {
+  LoraOptions,
   ModelSource,
   RunnerModelInfo,
   RunnerOp,
@@ -40,6 +41,8 @@ export interface ModelRunnerOptions {
   /** Forwarded to the worker's gemm (the CLI maps SPELL_NATIVE=0 to 'js'). */
   readonly gemmBackend?: GemmBackend;
   readonly gemmThreads?: number;
+  /** Train LoRA adapters on a frozen base instead of the full weights. */
+  readonly lora?: LoraOptions;
 }
 
 /**
@@ -98,6 +101,7 @@ export class ModelRunner {
         source: opts.source,
         ...(opts.gemmBackend ? { gemmBackend: opts.gemmBackend } : {}),
         ...(opts.gemmThreads ? { gemmThreads: opts.gemmThreads } : {}),
+        ...(opts.lora ? { lora: opts.lora } : {}),
       });
     } catch (err) {
       await runner.close();

@@ -16,6 +16,8 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { parseQwen3Config, toHfConfigJson } from './config.ts';
 import { emptyDecodeScratch } from './decode.ts';
 import { gemmBackend, setGemmBackend, setGemmThreads } from './kernels/gemm.ts';
+import { loraConfig } from './lora.ts';
+import { isPeftAdapter, readPeftAdapterConfig } from './peft.ts';
 import { modelInvFreq } from './rope-freq.ts';
 import { Qwen3Model } from './model.ts';
 import { loadModelFolder } from './model-folder.ts';
@@ -43,14 +45,15 @@ function info(m: Qwen3Model): RunnerModelInfo {
   return {
     hfConfig: toHfConfigJson(m.config),
     paramCount: m.table.totalSize,
-    optimizerStep: m.adamState.step,
+    optimizerStep: m.optimizerStep,
+    loraRank: m.lora?.table.config.rank ?? 0,
     gemmBackend: gemmBackend(),
   };
 }
 
 /** The sampling context of the current model: its own grow-only prefill workspace and scratch. */
 function samplerFor(m: Qwen3Model): SamplerContext {
-  if (sampler && sampler.views === m.views) return sampler;
+  if (sampler && sampler.views === m.samplingViews) return sampler;
   const c = m.config;
   let ws: Workspace | null = null;
   const workspaceFor = (T: number): Workspace => {
@@ -63,7 +66,7 @@ function samplerFor(m: Qwen3Model): SamplerContext {
   };
   sampler = {
     config: c,
-    views: m.views,
+    views: m.samplingViews,
     workspaceFor,
     invFreq: modelInvFreq(c),
     scratch: emptyDecodeScratch(),
@@ -76,13 +79,14 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
-  init: ({ source, gemmBackend: backend, gemmThreads }) => {
+  init: ({ source, gemmBackend: backend, gemmThreads, lora }) => {
     if (backend) setGemmBackend(backend);
     if (gemmThreads) setGemmThreads(gemmThreads);
     model =
       source.kind === 'folder'
         ? loadModelFolder(source.dir)
         : Qwen3Model.random(parseQwen3Config(source.hfConfig, 'random model config'), source.seed);
+    if (lora) model.enableLora(loraConfig(lora));
     return info(model);
   },
   info: () => info(need()),
@@ -93,7 +97,13 @@ const handlers: Handlers = {
     saveCheckpoint(dir, need(), adapter, tokenizerDir);
     return { dir };
   },
-  load: ({ dir }) => ({ adapter: loadCheckpoint(dir, need()) }),
+  load: ({ dir }) => {
+    const m = need();
+    // A full engine that loads an adapter checkpoint (e.g. a sampling session on a LoRA
+    // checkpoint) becomes a LoRA engine on its base; a LoRA engine must match the adapter.
+    if (!m.lora && isPeftAdapter(dir)) m.enableLora(readPeftAdapterConfig(dir).config);
+    return { adapter: loadCheckpoint(dir, m) };
+  },
   spin: ({ ms }) => {
     const end = Date.now() + ms;
     let n = 0;

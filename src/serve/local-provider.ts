@@ -38,10 +38,11 @@ export function localProvider(opts: LocalServeOptions): {
   const modelName = opts.modelName ?? basename(modelDir);
   const provider: EngineProvider = {
     modelName,
-    create: () =>
+    create: (o) =>
       LocalEngine.open({
         modelDir,
         ...(opts.checkpointDir ? { checkpointDir: resolve(opts.checkpointDir) } : {}),
+        ...(o?.lora ? { lora: o.lora } : {}),
       }),
   };
   const hasTokenizer = existsSync(join(modelDir, 'tokenizer.json'));

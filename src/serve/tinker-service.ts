@@ -19,8 +19,10 @@
  * archive download, publishing/TTL, stale-session unloading, dro/cispo losses.
  */
 import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
 import type { EngineInfo, PolicyEngine } from '../engine/types.ts';
 import * as w from '../engine/tinker/wire.ts';
+import type { LoraOptions } from '../model/index.ts';
 import { FutureStore } from './future-store.ts';
 import { HttpError, parseBody } from './http-util.ts';
 import { ModelQueue } from './model-queue.ts';
@@ -29,7 +31,8 @@ import { ModelQueue } from './model-queue.ts';
 export interface EngineProvider {
   /** The base model name clients pass as `base_model`. */
   readonly modelName: string;
-  create(): Promise<PolicyEngine>;
+  /** A fresh engine on the base model; with `lora`, training LoRA adapters on a frozen base. */
+  create(opts?: { readonly lora?: LoraOptions }): Promise<PolicyEngine>;
 }
 
 export interface TinkerServiceOptions {
@@ -66,6 +69,8 @@ interface TrainingModel {
   readonly id: string;
   readonly sessionId: string;
   readonly loraRank: number;
+  /** The adapters the model trains (undefined: full fine-tuning). */
+  readonly lora: LoraOptions | undefined;
   readonly slot: EngineSlot;
   readonly queue: ModelQueue;
   readonly counters: ModelCounters;
@@ -84,7 +89,7 @@ interface SamplingSession {
 interface Checkpoint {
   readonly ref: string;
   readonly modelId: string;
-  readonly loraRank: number;
+  readonly lora: LoraOptions | undefined;
 }
 
 interface Dedup {
@@ -240,7 +245,7 @@ export class TinkerService {
     const bodyKey = JSON.stringify(body);
     const prior = this.deduped(key, bodyKey);
     if (prior) return Promise.resolve({ request_id: prior });
-    const model = this.newModel(b.session_id, b.model_seq_id, b.lora_config?.rank ?? 32);
+    const model = this.newModel(b.session_id, b.model_seq_id, loraOptions(b.lora_config));
     const id = model.id;
     const engine = model.slot.engine;
     const requestId = this.futures.track(
@@ -257,7 +262,7 @@ export class TinkerService {
   private newModel(
     sessionId: string,
     modelSeqId: number | undefined,
-    loraRank: number,
+    lora: LoraOptions | undefined,
   ): TrainingModel {
     const id = modelSeqId !== undefined ? `${sessionId}:train:${modelSeqId}` : this.newId('model');
     if (this.models.has(id)) {
@@ -266,8 +271,9 @@ export class TinkerService {
     const model: TrainingModel = {
       id,
       sessionId,
-      loraRank,
-      slot: new EngineSlot(this.opts.provider.create()),
+      loraRank: lora?.rank ?? 0,
+      lora,
+      slot: new EngineSlot(this.opts.provider.create(lora ? { lora } : {})),
       queue: new ModelQueue(id, (work) => this.futures.track(work)),
       counters: { forward: 0, forwardBackward: 0, optimStep: 0, saves: 0, loads: 0 },
       samplerVersion: 0,
@@ -291,8 +297,8 @@ export class TinkerService {
     return {
       model_id: m.id,
       model_data: { arch: 'qwen3', model_name: name, tokenizer_id: name },
-      is_lora: true,
-      lora_rank: m.loraRank,
+      is_lora: m.loraRank > 0,
+      ...(m.loraRank > 0 ? { lora_rank: m.loraRank } : {}),
       model_name: name,
       type: 'get_info',
     };
@@ -364,7 +370,7 @@ export class TinkerService {
     const requestId = m.queue.submit(b.seq_id, JSON.stringify(body), () =>
       m.slot.run(async (e) => {
         const ref = await e.save(`${fileSafe(m.id)}-weights-${name}`);
-        this.checkpoints.set(path, { ref, modelId: m.id, loraRank: m.loraRank });
+        this.checkpoints.set(path, { ref, modelId: m.id, lora: m.lora });
         m.counters.saves++;
         return { path, type: 'save_weights' };
       }),
@@ -389,7 +395,7 @@ export class TinkerService {
         const result: Record<string, unknown> = { type: 'save_weights_for_sampler' };
         if (path !== undefined) {
           const ref = await e.save(`${fileSafe(m.id)}-sampler-${name}`);
-          this.checkpoints.set(path, { ref, modelId: m.id, loraRank: m.loraRank });
+          this.checkpoints.set(path, { ref, modelId: m.id, lora: m.lora });
           result.path = path;
         }
         if (ephemeralSeq != null) {
@@ -458,7 +464,7 @@ export class TinkerService {
     const key = `create_model ${b.session_id}/${b.model_seq_id}`;
     const prior = this.deduped(key, bodyKey);
     if (prior) return Promise.resolve({ request_id: prior });
-    const m = this.newModel(b.session_id, b.model_seq_id, ckpt.loraRank);
+    const m = this.newModel(b.session_id, b.model_seq_id, ckpt.lora);
     const work = m.slot.run(async (e) => {
       await e.load(ckpt.ref);
       m.counters.loads++;
@@ -475,11 +481,15 @@ export class TinkerService {
     const c = this.checkpoint(b.tinker_path);
     return Promise.resolve({
       base_model: this.opts.provider.modelName,
-      is_lora: true,
-      lora_rank: c.loraRank,
-      train_unembed: true,
-      train_mlp: true,
-      train_attn: true,
+      is_lora: c.lora !== undefined,
+      ...(c.lora
+        ? {
+            lora_rank: c.lora.rank,
+            train_unembed: false,
+            train_mlp: c.lora.targets?.includes('gate_proj') ?? true,
+            train_attn: c.lora.targets?.includes('q_proj') ?? true,
+          }
+        : {}),
     });
   }
 
@@ -628,4 +638,22 @@ export class TinkerService {
 /** A model id as part of an engine checkpoint name (hosted ids hold colons). */
 function fileSafe(id: string): string {
   return id.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/**
+ * The adapters a create_model's lora_config asks for: its rank and seed, and the targets of
+ * train_attn / train_mlp (default both, as Tinker; alpha 32 as SkyRL tx). No lora_config: full
+ * fine-tuning (a spell extension; Tinker clients always send one). train_unembed is not
+ * supported by the embedded engine and is ignored, as SkyRL tx does.
+ */
+function loraOptions(c: z.infer<typeof w.loraConfigSchema> | undefined): LoraOptions | undefined {
+  if (!c) return undefined;
+  const targets = [
+    ...(c.train_attn === false ? [] : ['q_proj', 'k_proj', 'v_proj', 'o_proj']),
+    ...(c.train_mlp === false ? [] : ['gate_proj', 'up_proj', 'down_proj']),
+  ];
+  if (targets.length === 0) {
+    throw new HttpError(400, 'lora_config trains nothing: train_attn and train_mlp are both false');
+  }
+  return { rank: c.rank, targets, ...(c.seed != null ? { seed: c.seed } : {}) };
 }

@@ -39,8 +39,19 @@ export const TrainConfigSchema = z
         baseUrl: z.string().default(''),
         /** tinker: API key (falls back to TINKER_API_KEY in the CLI). */
         apiKey: z.string().default(''),
-        /** tinker: LoRA rank for create_model (0 = let the server decide / full fine-tune on spell serve). */
-        loraRank: nonNegInt.default(32),
+        /**
+         * LoRA rank; 0 = full fine-tuning. Default: 0 for local (full weights), 32 for tinker (the
+         * SDK's default; 0 sends no lora_config, which spell serve takes as full fine-tuning).
+         */
+        loraRank: nonNegInt.optional(),
+        /** local: LoRA alpha (scale alpha/rank; Tinker and SkyRL tx fix it at 32). */
+        loraAlpha: z.number().positive().default(32),
+        /** local: the linear layers that get adapters (default: every attention and MLP projection). */
+        loraTargets: z
+          .array(
+            z.enum(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']),
+          )
+          .default(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']),
         /** A local HF tokenizer folder; empty = the model folder (local) or the server's tokenizer hint. */
         tokenizer: z.string().default(''),
         /** How the engine sums the loss; `auto` asks the engine (hosted Tinker/local: sum; SkyRL: per-sequence mean). */

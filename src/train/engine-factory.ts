@@ -35,19 +35,33 @@ export async function openTrainEngine(
     }
     const tokDir = cfg.engine.tokenizer !== '' ? cfg.engine.tokenizer : modelDir;
     const tokenizer = loadTokenizer(tokDir);
-    const engine = await LocalEngine.open({ modelDir, checkpointDir });
+    const rank = cfg.engine.loraRank ?? 0;
+    const engine = await LocalEngine.open({
+      modelDir,
+      checkpointDir,
+      ...(rank > 0
+        ? {
+            lora: {
+              rank,
+              alpha: cfg.engine.loraAlpha,
+              targets: cfg.engine.loraTargets,
+              seed: cfg.seed,
+            },
+          }
+        : {}),
+    });
     return {
       engine,
       tokenizer,
       lossAggregation: pickAggregation(cfg, 'sum'),
-      description: `local ${modelDir}`,
+      description: `local ${modelDir}${rank > 0 ? ` (LoRA rank ${rank})` : ''}`,
     };
   }
   const engine = await TinkerEngine.connect({
     baseUrl: cfg.engine.baseUrl,
     baseModel: cfg.engine.model,
     ...(cfg.engine.apiKey !== '' ? { apiKey: cfg.engine.apiKey } : {}),
-    ...(cfg.engine.loraRank > 0 ? { loraRank: cfg.engine.loraRank } : {}),
+    loraRank: cfg.engine.loraRank ?? 32,
     ...(cfg.engine.lossAggregation !== 'auto'
       ? { lossAggregation: cfg.engine.lossAggregation }
       : {}),

@@ -29,10 +29,18 @@ afterAll(async () => {
 
 const local = (): Promise<LocalEngine> =>
   LocalEngine.open({ modelDir: model.modelDir, checkpointDir: `${model.checkpointDir}-local` });
+// What `spell serve` opens for create_model with lora_config {rank: 8} (alpha 32, all targets, seed 0).
+const localLora = (): Promise<LocalEngine> =>
+  LocalEngine.open({
+    modelDir: model.modelDir,
+    checkpointDir: `${model.checkpointDir}-local-lora`,
+    lora: { rank: 8 },
+  });
 const remote = (): Promise<TinkerEngine> =>
   TinkerEngine.connect({ baseUrl: serve!.url, baseModel: 'tiny', heartbeatMs: 0, loraRank: 8 });
 
 runEngineConformance('local (in-process)', local);
+runEngineConformance('local LoRA (in-process)', localLora);
 const remoteProto = (): Promise<TinkerEngine> =>
   TinkerEngine.connect({
     baseUrl: serve!.url,
@@ -47,7 +55,7 @@ runEngineConformance('tinker (protobuf, as SDK >= 0.25) → spell serve', remote
 
 describe('cross-engine', () => {
   test('local and remote give the same samples, losses and updated weights', async () => {
-    const a = await local();
+    const a = await localLora();
     const b = await remote();
     try {
       const c = await remoteProto();

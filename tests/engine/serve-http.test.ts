@@ -224,3 +224,24 @@ describe('spell serve: liveness', () => {
     expect(order).toEqual(['health 200', 'train']);
   });
 });
+
+describe('spell serve: lora_config', () => {
+  test('create_model honours lora_config.rank; get_info reports it; no lora_config is full fine-tuning', async () => {
+    const s = await call('/api/v1/create_session', { tags: [], sdk_version: '0.24.1' });
+    const info = async (extra: Record<string, unknown>, seq: number): Promise<Record<string, unknown>> => {
+      const m = await call('/api/v1/create_model', {
+        session_id: s.json.session_id,
+        model_seq_id: seq,
+        base_model: 'tiny',
+        ...extra,
+      });
+      const id = (await result(m.json.request_id)).model_id;
+      return (await call('/api/v1/get_info', { model_id: id })).json;
+    };
+    const lora = await info({ lora_config: { rank: 4, seed: 1 } }, 0);
+    expect(lora).toMatchObject({ is_lora: true, lora_rank: 4 });
+    const full = await info({}, 1);
+    expect(full.is_lora).toBe(false);
+    expect(full.lora_rank).toBeUndefined();
+  });
+});

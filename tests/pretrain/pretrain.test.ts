@@ -235,7 +235,7 @@ describe('spell pretrain on a tiny model', () => {
       /--reasoning expects one of subjects, chain, got "steps"/,
     );
     expect(() => run('--drill-chat-share', '2')).toThrow(
-      /--drill-chat-share expects a number in \[0, 1\], got "2"/,
+      /--drill-chat-share must be a number in \[0, 1\], got "2"/,
     );
   }, 240_000);
 });

@@ -7,10 +7,11 @@
  */
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { ConfigurationError } from '../../core/index.ts';
+import { parseIntFlag } from '../flags.ts';
 import { runEngineBench, runEngineBenchWithPeers } from '../../bench/index.ts';
 import type { EngineBenchReport, PeersReport } from '../../bench/index.ts';
 import { setGemmBackend } from '../../model/kernels/gemm.ts';
+import { registerBenchModel } from './bench-model.ts';
 import type { GemmBackend } from '../../model/kernels/gemm.ts';
 
 interface BenchEngineCliOptions {
@@ -24,13 +25,7 @@ interface BenchEngineCliOptions {
 
 /** "1,2" → [1, 2]; throws a ConfigurationError naming the flag on anything else. */
 export function parseThreadList(text: string): number[] {
-  const out = text.split(',').map((s) => Number(s.trim()));
-  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
-    throw new ConfigurationError(
-      `--threads: expected a comma-separated list of integers in 1..64, got "${text}"`,
-    );
-  }
-  return out;
+  return text.split(',').map((s) => parseIntFlag(s, '--threads', { min: 1, max: 64 }));
 }
 
 function printTable(r: EngineBenchReport): void {
@@ -159,4 +154,5 @@ export function registerBench(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printTable(report);
     });
+  registerBenchModel(bench);
 }

@@ -1,14 +1,7 @@
 /** `spell dashboard RUN_DIR...`: a live local page of one or more runs, with a rollout browser. */
 import type { Command } from 'commander';
-import { ConfigurationError } from '../../core/errors.ts';
 import { startDashboard } from '../../dashboard/index.ts';
-
-/** Parse --port: an integer in 0..65535 (0 = any free port). */
-export function parsePort(raw: string, flag = '--port'): number {
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535)
-    throw new ConfigurationError(`${flag} expects a port number 0..65535, got "${raw}"`);
-  return Number(raw);
-}
+import { parsePortFlag } from '../flags.ts';
 
 export function registerDashboard(program: Command): void {
   program
@@ -19,7 +12,7 @@ export function registerDashboard(program: Command): void {
     .argument('<runDirs...>', 'spell train run directories (several are shown side by side)')
     .option('--port <p>', 'port on 127.0.0.1 (0 = any free port)', '8765')
     .action(async (runDirs: string[], opts: { port: string }) => {
-      const dash = await startDashboard({ runDirs, port: parsePort(opts.port) });
+      const dash = await startDashboard({ runDirs, port: parsePortFlag(opts.port, '--port') });
       process.stdout.write(`spell dashboard: ${dash.url}\n`);
       await new Promise<void>((done) => {
         const stop = (): void => {

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { trainingClusters } from '../../pretrain/clusters.ts';
-import { ConfigurationError } from '../../core/errors.ts';
 import {
   DEFAULT_ROUTING,
   DEFAULT_SYNTH_OPTIONS,
@@ -18,15 +17,7 @@ import {
   type CountTokens,
 } from '../../data/index.ts';
 import { loadTokenizer } from '../../text/tokenizer.ts';
-
-function nonNegativeInt(flag: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-      throw new ConfigurationError(`${flag} must be a non-negative integer, got "${value}"`);
-    }
-    return Number(value);
-  };
-}
+import { intArg } from '../flags.ts';
 
 interface StatsOptions {
   readonly skipBad: boolean;
@@ -52,7 +43,7 @@ export function registerData(program: Command): void {
     .option('--skip-bad', 'skip and count bad rows instead of stopping at the first', false)
     .option('--json', 'print the statistics as one JSON object', false)
     .option('--tokenizer <dir>', 'count tokens with this HF tokenizer folder (default: words)')
-    .option('--seed <n>', 'seed of the task-routing split', nonNegativeInt('--seed'), 0)
+    .option('--seed <n>', 'seed of the task-routing split', intArg('--seed', { min: 0 }), 0)
     .action(async (paths: string[], opts: StatsOptions) => {
       let countTokens: CountTokens = countWords;
       let tokenUnit = 'whitespace words (no --tokenizer given)';
@@ -75,17 +66,22 @@ export function registerData(program: Command): void {
     .command('synth')
     .description('write the synthetic corpus: train.jsonl, held-out eval.jsonl, manifest.json')
     .requiredOption('--out <dir>', 'output folder (created if missing)')
-    .option('--seed <n>', 'generator seed', nonNegativeInt('--seed'), DEFAULT_SYNTH_OPTIONS.seed)
+    .option(
+      '--seed <n>',
+      'generator seed',
+      intArg('--seed', { min: 0 }),
+      DEFAULT_SYNTH_OPTIONS.seed,
+    )
     .option(
       '--clusters <n>',
       'training clusters in total (split across docmath, qa, mc)',
-      nonNegativeInt('--clusters'),
+      intArg('--clusters', { min: 0 }),
       DEFAULT_SYNTH_OPTIONS.clusters,
     )
     .option(
       '--eval-per-task <n>',
       'held-out questions per task',
-      nonNegativeInt('--eval-per-task'),
+      intArg('--eval-per-task', { min: 0 }),
       DEFAULT_SYNTH_OPTIONS.evalPerTask,
     )
     .action((opts: SynthCliOptions) => {
@@ -115,11 +111,16 @@ export function registerDataLabeled(data: Command): void {
     .command('labeled')
     .description('write labeled questions about the synthetic TRAINING clusters (for mode=rlvr)')
     .requiredOption('--out <file>', 'output JSONL file')
-    .option('--seed <n>', 'generator seed', nonNegativeInt('--seed'), DEFAULT_SYNTH_OPTIONS.seed)
+    .option(
+      '--seed <n>',
+      'generator seed',
+      intArg('--seed', { min: 0 }),
+      DEFAULT_SYNTH_OPTIONS.seed,
+    )
     .option(
       '--per-task <n>',
       'clusters per task (one question each)',
-      nonNegativeInt('--per-task'),
+      intArg('--per-task', { min: 0 }),
       100,
     )
     .action((opts: { out: string; seed: number; perTask: number }) => {

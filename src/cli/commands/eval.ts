@@ -4,9 +4,7 @@
  * Parses flags, shows a progress bar with throughput on stderr, prints the markdown summary on
  * stdout. Everything else lives in src/eval/.
  */
-import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { ConfigurationError } from '../../core/errors.ts';
 import {
   runEvalCommand,
   SCORING_MODES,
@@ -15,6 +13,8 @@ import {
   type Suite,
 } from '../../eval/index.ts';
 import type { EvalProgress } from '../../eval/index.ts';
+import { parseIntFlag, parseNumberFlag } from '../flags.ts';
+import { progressBar } from '../progress.ts';
 
 interface EvalFlags {
   endpoint: string;
@@ -45,27 +45,6 @@ interface EvalFlags {
   progress: boolean;
 }
 
-function num(
-  value: string,
-  flag: string,
-  opts: { integer?: boolean; min?: number; max?: number },
-): number {
-  const n = Number(value);
-  const bad =
-    value.trim() === '' ||
-    !Number.isFinite(n) ||
-    (opts.integer === true && !Number.isInteger(n)) ||
-    (opts.min !== undefined && n < opts.min) ||
-    (opts.max !== undefined && n > opts.max);
-  if (bad) {
-    const range = `${opts.min ?? '-∞'}..${opts.max ?? '∞'}`;
-    throw new ConfigurationError(
-      `${flag} must be ${opts.integer ? 'an integer' : 'a number'} in ${range}, got '${value}'`,
-    );
-  }
-  return n;
-}
-
 function defaultOut(model: string, suite: Suite, maxInputLen: number, n: number): string {
   const safe = model.replace(/[^A-Za-z0-9._-]+/g, '_');
   return `eval-runs/${safe}-${suite}-I${maxInputLen}-N${n}`;
@@ -76,18 +55,10 @@ function progressDisplay(enabled: boolean): {
   stop: () => void;
 } {
   const started = Date.now();
-  const bar =
-    enabled && process.stderr.isTTY
-      ? new cliProgress.SingleBar(
-          {
-            format:
-              'eval [{bar}] {value}/{total} | {rate} samples/s | {tps} tok/s | judge fails {jf} | gen fails {gf} | ETA {eta_formatted}',
-            hideCursor: true,
-            stream: process.stderr,
-          },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
+  const bar = progressBar(
+    enabled,
+    'eval [{bar}] {value}/{total} | {rate} samples/s | {tps} tok/s | judge fails {jf} | gen fails {gf} | ETA {eta_formatted}',
+  );
   let startedBar = false;
   let last: EvalProgress | undefined;
   return {
@@ -181,8 +152,8 @@ export function registerEval(program: Command): void {
     )
     .option('--no-progress', 'no progress bar')
     .action(async (flags: EvalFlags) => {
-      const maxInputLen = num(flags.maxInputLen, '--max-input-len', { integer: true, min: 1 });
-      const n = num(flags.n, '--n', { integer: true, min: 1, max: 1024 });
+      const maxInputLen = parseIntFlag(flags.maxInputLen, '--max-input-len', { min: 1 });
+      const n = parseIntFlag(flags.n, '--n', { min: 1, max: 1024 });
       const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
       const judgeApiKey = flags.judgeApiKey ?? process.env.OPENAI_API_KEY;
       const display = progressDisplay(flags.progress);
@@ -203,27 +174,24 @@ export function registerEval(program: Command): void {
               }
             : {}),
           ...(flags.limit !== undefined
-            ? { limit: num(flags.limit, '--limit', { integer: true, min: 1 }) }
+            ? { limit: parseIntFlag(flags.limit, '--limit', { min: 1 }) }
             : {}),
           maxInputLen,
           n,
           sampling: {
-            temperature: num(flags.temperature, '--temperature', { min: 0 }),
-            topP: num(flags.topP, '--top-p', { min: 1e-9, max: 1 }),
-            maxTokens: num(flags.maxTokens, '--max-tokens', { integer: true, min: 1 }),
-            seed: num(flags.seed, '--seed', { integer: true, min: 0 }),
+            temperature: parseNumberFlag(flags.temperature, '--temperature', { min: 0 }),
+            topP: parseNumberFlag(flags.topP, '--top-p', { above: 0, max: 1 }),
+            maxTokens: parseIntFlag(flags.maxTokens, '--max-tokens', { min: 1 }),
+            seed: parseIntFlag(flags.seed, '--seed', { min: 0 }),
             sharedSeed: flags.sharedSeed,
           },
           ...(flags.judgeEndpoint !== undefined ? { judgeEndpoint: flags.judgeEndpoint } : {}),
           ...(flags.judgeModel !== undefined ? { judgeModel: flags.judgeModel } : {}),
           ...(judgeApiKey ? { judgeApiKey } : {}),
-          judgeMaxTokens: num(flags.judgeMaxTokens, '--judge-max-tokens', {
-            integer: true,
-            min: 1,
-          }),
-          concurrency: num(flags.concurrency, '--concurrency', { integer: true, min: 1 }),
-          retries: num(flags.retries, '--retries', { integer: true, min: 0 }),
-          timeoutMs: 1000 * num(flags.timeoutS, '--timeout-s', { min: 0.001 }),
+          judgeMaxTokens: parseIntFlag(flags.judgeMaxTokens, '--judge-max-tokens', { min: 1 }),
+          concurrency: parseIntFlag(flags.concurrency, '--concurrency', { min: 1 }),
+          retries: parseIntFlag(flags.retries, '--retries', { min: 0 }),
+          timeoutMs: 1000 * parseNumberFlag(flags.timeoutS, '--timeout-s', { above: 0 }),
           outDir: flags.out ?? defaultOut(flags.model, flags.suite, maxInputLen, n),
           resume: flags.resume,
           scoring: flags.scoring,

@@ -1,32 +1,33 @@
 /**
  * `spell generate`: SPELL's self-play as a data engine over any OpenAI-compatible endpoint
- * (vLLM, SGLang, llama.cpp server, hosted APIs, `spell serve`). Reads flags and environment,
- * builds the engines, corpus and token counter, runs `runGenerate`, shows a progress bar and
- * prints the summary. All the work is in src/generate/.
+ * (vLLM, SGLang, llama.cpp server, hosted APIs, `spell serve`). Parses flags, shows a progress bar
+ * and prints the summary; the run itself is `runGenerateCommand` in src/generate/.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { ConfigurationError } from '../../core/errors.ts';
-import { defaultCorpusPath, readCorpus, routeClusters, DEFAULT_ROUTING } from '../../data/index.ts';
-import { OpenAiChatEngine } from '../../engine/openai/index.ts';
+import { defaultCorpusPath } from '../../data/index.ts';
 import {
   DEFAULT_DUPLICATE_THRESHOLD,
   DEFAULT_KEEP,
   REJECT_REASONS,
   datasetFormat,
-  endpointCounter,
   formatSummary,
   parseKeepPolicy,
-  runGenerate,
-  tokenizerCounter,
+  runGenerateCommand,
   type GenerateProgress,
-  type TokenCounter,
 } from '../../generate/index.ts';
-import { DEFAULT_ALGORITHM_CONFIG } from '../../spell/config.ts';
-import { parseQaMetric } from '../../spell/rules/index.ts';
-import { parseTask, type Task } from '../../spell/task.ts';
-import { loadTokenizer } from '../../text/index.ts';
+import { QA_METRICS, parseQaMetric } from '../../spell/rules/index.ts';
+import { parseTask } from '../../spell/task.ts';
+import {
+  parseChoiceListFlag,
+  parseIntFlag,
+  parseNamedFlag,
+  parseNumberFlag,
+  parseUrlFlag,
+} from '../flags.ts';
+import { onInterrupt } from '../interrupt.ts';
+import { progressBar } from '../progress.ts';
 
 interface GenerateFlags {
   endpoint: string;
@@ -62,45 +63,6 @@ interface GenerateFlags {
   priceInput?: string;
   priceOutput?: string;
   progress: boolean;
-}
-
-function int(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new ConfigurationError(`${flag} must be an integer >= ${min}, got '${value}'`);
-  }
-  return n;
-}
-
-function num(value: string, flag: string, ok: (n: number) => boolean, expected: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !ok(n)) {
-    throw new ConfigurationError(`${flag} must be ${expected}, got '${value}'`);
-  }
-  return n;
-}
-
-function parseTasks(value: string): Task[] {
-  const tasks: Task[] = [];
-  for (const name of value.split(',')) {
-    const t = parseTask(name);
-    if (t === undefined) {
-      throw new ConfigurationError(`--tasks: unknown task '${name}' (expected docmath, qa, mc)`);
-    }
-    if (!tasks.includes(t)) tasks.push(t);
-  }
-  return tasks;
-}
-
-/** Accept a server root (http://host:8000) as well as its /v1 base. */
-function baseUrl(value: string, flag: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigurationError(`${flag} '${value}' is not a URL (e.g. http://127.0.0.1:8000/v1)`);
-  }
-  return url.pathname === '/' || url.pathname === '' ? `${url.origin}/v1` : value;
 }
 
 function progressLine(p: GenerateProgress): Record<string, string | number> {
@@ -192,139 +154,87 @@ export function registerGenerate(program: Command): void {
     .action(async (flags: GenerateFlags) => {
       const out = resolve(flags.out);
       datasetFormat(out);
-      const tasks = parseTasks(flags.tasks);
-      const questions = int(flags.questions, '--questions', 1);
+      const tasks = parseChoiceListFlag(flags.tasks, '--tasks', parseTask, 'docmath, qa, mc');
+      const questions = parseIntFlag(flags.questions, '--questions', { min: 1 });
       const maxAttempts =
         flags.maxAttempts === undefined
           ? questions * 10
-          : int(flags.maxAttempts, '--max-attempts', 1);
-      const groupSize = int(flags.groupSize, '--group-size', 1);
-      const votes = int(flags.votes, '--votes', 0);
-      const concurrency = int(flags.concurrency, '--concurrency', 1);
-      const retries = int(flags.retries, '--retries', 0);
-      const timeoutS = num(
-        flags.timeout,
-        '--timeout',
-        (n) => n > 0,
-        'a positive number of seconds',
-      );
-      const keep = parseKeepPolicy(flags.keep);
-      const docsPerQuestion = int(flags.docsPerQuestion, '--docs-per-question', 1);
-      const maxPromptTokens = int(flags.maxPromptTokens, '--max-prompt-tokens', 1);
-      const maxTokens = int(flags.maxTokens, '--max-tokens', 1);
-      const temperature = num(flags.temperature, '--temperature', (n) => n >= 0, 'a number >= 0');
-      const topP = num(flags.topP, '--top-p', (n) => n > 0 && n <= 1, 'in (0, 1]');
-      const seed = int(flags.seed, '--seed', 0);
-      const duplicateThreshold = num(
-        flags.duplicateThreshold,
-        '--duplicate-threshold',
-        (n) => n > 0 && n <= 1,
-        'in (0, 1]',
-      );
-      const qaMetric = parseQaMetric(flags.qaMetric);
-      const answerInDocs = flags.qaAnswerInDocuments === true;
-      const swapLetter = flags.mcSwapLetter === true;
-      if (qaMetric === undefined) {
-        throw new ConfigurationError(
-          `--qa-metric: unknown metric '${flags.qaMetric}' (expected cem-strict, cem-loose, em, f1, half-em)`,
-        );
-      }
+          : parseIntFlag(flags.maxAttempts, '--max-attempts', { min: 1 });
+      const concurrency = parseIntFlag(flags.concurrency, '--concurrency', { min: 1 });
       if ((flags.judgeEndpoint === undefined) !== (flags.judgeModel === undefined)) {
         throw new ConfigurationError('--judge-endpoint and --judge-model go together');
       }
       if ((flags.priceInput === undefined) !== (flags.priceOutput === undefined)) {
         throw new ConfigurationError('--price-input and --price-output go together');
       }
-      const prices =
-        flags.priceInput !== undefined && flags.priceOutput !== undefined
-          ? {
-              inputPerMillion: num(
-                flags.priceInput,
-                '--price-input',
-                (n) => n >= 0,
-                'a number >= 0',
-              ),
-              outputPerMillion: num(
-                flags.priceOutput,
-                '--price-output',
-                (n) => n >= 0,
-                'a number >= 0',
-              ),
-            }
-          : undefined;
+      const price = (v: string, flag: string): number => parseNumberFlag(v, flag, { min: 0 });
       const apiKey = flags.apiKey ?? process.env.SPELL_API_KEY ?? process.env.OPENAI_API_KEY;
-      const engineOptions = {
-        maxRetries: retries,
-        concurrency,
-        timeoutMs: timeoutS * 1000,
-      };
-      const engine = new OpenAiChatEngine({
-        baseURL: baseUrl(flags.endpoint, '--endpoint'),
-        model: flags.model,
-        ...(apiKey !== undefined ? { apiKey } : {}),
-        ...engineOptions,
-      });
       const judgeKey = flags.judgeApiKey ?? apiKey;
-      const judge =
-        flags.judgeEndpoint !== undefined && flags.judgeModel !== undefined
-          ? new OpenAiChatEngine({
-              baseURL: baseUrl(flags.judgeEndpoint, '--judge-endpoint'),
-              model: flags.judgeModel,
-              ...(judgeKey !== undefined ? { apiKey: judgeKey } : {}),
-              ...engineOptions,
-            })
-          : undefined;
-
-      const notice = (m: string): void => void process.stderr.write(`spell generate: ${m}\n`);
-      const dataPaths = (flags.data ?? [defaultCorpusPath()]).map((p) => resolve(p));
-      const corpus = await readCorpus(dataPaths, { skipBad: true });
-      const skipped = Object.entries(corpus.skipped).filter(([, n]) => (n ?? 0) > 0);
-      if (skipped.length > 0) {
-        notice(`skipped bad corpus rows: ${skipped.map(([r, n]) => `${r} ${n}`).join(', ')}`);
-      }
-      const routed = routeClusters(corpus.clusters, DEFAULT_ROUTING, seed);
-      if (routed.unrouted.length > 0) {
-        notice(`${routed.unrouted.length} clusters match no task routing and are not used`);
-      }
-
-      let counter: TokenCounter;
-      if (flags.tokenizer !== undefined) {
-        counter = tokenizerCounter(loadTokenizer(flags.tokenizer));
-      } else {
-        counter = await endpointCounter(engine, (why) =>
-          notice(
-            `token counts are ESTIMATED (4 characters per token): ${why}; pass --tokenizer for exact budgets`,
-          ),
-        );
-      }
-
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = (): void => {
-        interrupts++;
-        if (interrupts === 1) {
-          notice(
-            'stopping: finishing the questions in flight (Ctrl-C again to quit at once; --resume continues)',
-          );
-          controller.abort();
-        } else {
-          process.exit(130);
-        }
+      const options = {
+        endpoint: {
+          baseURL: parseUrlFlag(flags.endpoint, '--endpoint', '/v1'),
+          model: flags.model,
+          ...(apiKey !== undefined ? { apiKey } : {}),
+        },
+        ...(flags.judgeEndpoint !== undefined && flags.judgeModel !== undefined
+          ? {
+              judge: {
+                baseURL: parseUrlFlag(flags.judgeEndpoint, '--judge-endpoint', '/v1'),
+                model: flags.judgeModel,
+                ...(judgeKey !== undefined ? { apiKey: judgeKey } : {}),
+              },
+            }
+          : {}),
+        dataPaths: flags.data ?? [defaultCorpusPath()],
+        out,
+        statePath: resolve(flags.state ?? `${out}.state.jsonl`),
+        tasks,
+        questions,
+        maxAttempts,
+        groupSize: parseIntFlag(flags.groupSize, '--group-size', { min: 1 }),
+        votes: parseIntFlag(flags.votes, '--votes', { min: 0 }),
+        concurrency,
+        retries: parseIntFlag(flags.retries, '--retries', { min: 0 }),
+        timeoutMs: 1000 * parseNumberFlag(flags.timeout, '--timeout', { above: 0 }),
+        keep: parseKeepPolicy(flags.keep),
+        docsPerQuestion: parseIntFlag(flags.docsPerQuestion, '--docs-per-question', { min: 1 }),
+        maxPromptTokens: parseIntFlag(flags.maxPromptTokens, '--max-prompt-tokens', { min: 1 }),
+        maxTokens: parseIntFlag(flags.maxTokens, '--max-tokens', { min: 1 }),
+        temperature: parseNumberFlag(flags.temperature, '--temperature', { min: 0 }),
+        topP: parseNumberFlag(flags.topP, '--top-p', { above: 0, max: 1 }),
+        seed: parseIntFlag(flags.seed, '--seed', { min: 0 }),
+        ...(flags.tokenizer !== undefined ? { tokenizer: flags.tokenizer } : {}),
+        duplicateThreshold: parseNumberFlag(flags.duplicateThreshold, '--duplicate-threshold', {
+          above: 0,
+          max: 1,
+        }),
+        qaMetric: parseNamedFlag(
+          flags.qaMetric,
+          '--qa-metric',
+          parseQaMetric,
+          `one of ${QA_METRICS.join(', ')}`,
+        ),
+        qaAnswerInDocuments: flags.qaAnswerInDocuments === true,
+        mcSwapLetter: flags.mcSwapLetter === true,
+        ...(flags.priceInput !== undefined && flags.priceOutput !== undefined
+          ? {
+              prices: {
+                inputPerMillion: price(flags.priceInput, '--price-input'),
+                outputPerMillion: price(flags.priceOutput, '--price-output'),
+              },
+            }
+          : {}),
+        resume: flags.resume === true,
       };
-      process.on('SIGINT', onSigint);
-
-      const showBar = flags.progress && process.stderr.isTTY === true;
-      const bar = showBar
-        ? new cliProgress.SingleBar(
-            {
-              format:
-                'slots {value}/{total} [{bar}] kept {kept}/{target} | rejected {rejected} | errors {errors} | {rate} q/min | {ktok}k tok',
-              hideCursor: true,
-              stream: process.stderr,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
+      const notice = (m: string): void => void process.stderr.write(`spell generate: ${m}\n`);
+      const interrupt = onInterrupt(
+        'generate',
+        'stopping: finishing the questions in flight; --resume continues',
+      );
+      const bar = progressBar(
+        flags.progress,
+        'slots {value}/{total} [{bar}] kept {kept}/{target} | rejected {rejected} | errors {errors} | {rate} q/min | {ktok}k tok',
+      );
       bar?.start(
         maxAttempts,
         0,
@@ -344,57 +254,10 @@ export function registerGenerate(program: Command): void {
         }),
       );
       let lastLine = 0;
-      const statePath = resolve(flags.state ?? `${out}.state.jsonl`);
       try {
-        const result = await runGenerate({
-          engine,
-          ...(judge !== undefined ? { judge } : {}),
-          counter,
-          clusters: routed.byTask,
-          tasks,
-          identity: {
-            model: flags.model,
-            tasks,
-            seed,
-            groupSize,
-            votes,
-            docsPerQuestion,
-            keep: keep.spec,
-            data: dataPaths,
-            ...(answerInDocs ? { qaAnswerInDocuments: true as const } : {}),
-            ...(swapLetter ? { mcWrongLetter: 'swap' as const } : {}),
-          },
-          settings: {
-            groupSize,
-            votes,
-            docsPerQuestion,
-            maxPromptTokens,
-            maxTokens,
-            temperature,
-            topP,
-            seed,
-            qaMetric,
-            algorithm: {
-              ...DEFAULT_ALGORITHM_CONFIG,
-              questioner: {
-                ...DEFAULT_ALGORITHM_CONFIG.questioner,
-                qaAnswerInDocuments: answerInDocs,
-                mcWrongLetter: swapLetter ? 'swap' : 'format_error',
-              },
-            },
-          },
-          keep,
-          duplicateThreshold,
-          questions,
-          maxAttempts,
-          concurrency,
-          out,
-          statePath,
-          summaryPath: `${out}.summary.json`,
-          resume: flags.resume === true,
-          maxConsecutiveErrors: Math.max(10, 2 * concurrency),
-          ...(prices !== undefined ? { prices } : {}),
-          signal: controller.signal,
+        const result = await runGenerateCommand({
+          ...options,
+          signal: interrupt.signal,
           onNotice: notice,
           onProgress: (p) => {
             if (bar) {
@@ -421,7 +284,7 @@ export function registerGenerate(program: Command): void {
           interrupted: 'interrupted; --resume continues',
         }[result.stoppedBecause];
         process.stdout.write(
-          `stopped: ${why}\nwrote ${result.rows} questions to ${out} (state ${statePath}, summary ${out}.summary.json)\n`,
+          `stopped: ${why}\nwrote ${result.rows} questions to ${out} (state ${options.statePath}, summary ${out}.summary.json)\n`,
         );
         if (result.summary.errors > 0) {
           notice(
@@ -430,7 +293,7 @@ export function registerGenerate(program: Command): void {
         }
       } finally {
         bar?.stop();
-        process.off('SIGINT', onSigint);
+        interrupt.dispose();
       }
     });
 }

@@ -1,16 +1,8 @@
 /** `spell model init`: build a model folder (BPE tokenizer + random Qwen3 weights) from a corpus. */
 import type { Command } from 'commander';
-import { ConfigurationError } from '../../core/errors.ts';
 import { defaultCorpusPath } from '../../data/index.ts';
+import { parseIntFlag } from '../flags.ts';
 import { DEFAULT_MODEL_INIT, initModelFolder } from '../../train/default-model.ts';
-
-function int(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new ConfigurationError(`${flag} expects a positive integer, got "${value}"`);
-  }
-  return n;
-}
 
 export function registerModel(program: Command): void {
   const model = program
@@ -48,14 +40,14 @@ export function registerModel(program: Command): void {
         const res = await initModelFolder({
           corpusPaths: o.data ?? [defaultCorpusPath()],
           outDir: o.out,
-          vocabSize: int(o.vocabSize, '--vocab-size'),
-          seed: Number(o.seed),
-          hiddenSize: int(o.hiddenSize, '--hidden-size'),
-          layers: int(o.layers, '--layers'),
-          heads: int(o.heads, '--heads'),
-          kvHeads: int(o.kvHeads, '--kv-heads'),
-          intermediateSize: int(o.intermediateSize, '--intermediate-size'),
-          maxPositions: int(o.maxPositions, '--max-positions'),
+          vocabSize: parseIntFlag(o.vocabSize, '--vocab-size', { min: 1 }),
+          seed: parseIntFlag(o.seed, '--seed', { min: 0 }),
+          hiddenSize: parseIntFlag(o.hiddenSize, '--hidden-size', { min: 1 }),
+          layers: parseIntFlag(o.layers, '--layers', { min: 1 }),
+          heads: parseIntFlag(o.heads, '--heads', { min: 1 }),
+          kvHeads: parseIntFlag(o.kvHeads, '--kv-heads', { min: 1 }),
+          intermediateSize: parseIntFlag(o.intermediateSize, '--intermediate-size', { min: 1 }),
+          maxPositions: parseIntFlag(o.maxPositions, '--max-positions', { min: 1 }),
         });
         process.stdout.write(
           `wrote ${o.out}: vocab ${res.vocab}, about ${(res.params / 1e6).toFixed(2)}M parameters\n`,

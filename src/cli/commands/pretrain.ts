@@ -19,9 +19,9 @@ import {
   probeModel,
   REASONING_STYLES,
   runPretrain,
-  type Reasoning,
 } from '../../pretrain/index.ts';
 import { loadTokenizer } from '../../text/index.ts';
+import { parseChoiceFlag, parseIntFlag, parseNumberFlag, parseShareFlag } from '../flags.ts';
 
 interface PretrainFlags {
   out: string;
@@ -44,31 +44,6 @@ interface PretrainFlags {
   drillChatShare: string;
   resume?: boolean;
   probe: string;
-}
-
-function nonNegInt(value: string, flag: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new ConfigurationError(`${flag} expects a non-negative integer, got "${value}"`);
-  }
-  return Number(value);
-}
-
-function positiveNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new ConfigurationError(`${flag} expects a positive number, got "${value}"`);
-  }
-  return n;
-}
-
-function reasoningStyle(value: string): Reasoning {
-  const style = REASONING_STYLES.find((r) => r === value);
-  if (style === undefined) {
-    throw new ConfigurationError(
-      `--reasoning expects one of ${REASONING_STYLES.join(', ')}, got "${value}"`,
-    );
-  }
-  return style;
 }
 
 export function registerPretrain(program: Command): void {
@@ -127,13 +102,7 @@ export function registerPretrain(program: Command): void {
           `--out must differ from --from (${fromDir}); write to a new folder and copy it over`,
         );
       }
-      const probability = (v: string, flag: string): number => {
-        const x = Number(v);
-        if (!(x >= 0 && x <= 1))
-          throw new ConfigurationError(`${flag} expects a number in [0, 1], got "${v}"`);
-        return x;
-      };
-      const wrongRate = probability(f.wrongRate, '--wrong-rate');
+      const wrongRate = parseShareFlag(f.wrongRate, '--wrong-rate');
       let roleWeights = d.weights;
       try {
         if (f.roleWeights !== undefined) roleWeights = parseRoleWeights(f.roleWeights, d.weights);
@@ -144,29 +113,38 @@ export function registerPretrain(program: Command): void {
         ...d,
         fromDir,
         outDir,
-        steps: nonNegInt(f.steps, '--steps'),
-        minutes: f.minutes === undefined ? Infinity : positiveNumber(f.minutes, '--minutes'),
+        steps: parseIntFlag(f.steps, '--steps', { min: 0 }),
+        minutes:
+          f.minutes === undefined
+            ? Infinity
+            : parseNumberFlag(f.minutes, '--minutes', { above: 0 }),
         ...(f.stopAfter === undefined
           ? {}
-          : { stopAfter: Math.max(1, nonNegInt(f.stopAfter, '--stop-after')) }),
-        batchTokens: Math.max(1, nonNegInt(f.batchTokens, '--batch-tokens')),
-        learningRate: positiveNumber(f.lr, '--lr'),
-        warmupSteps: nonNegInt(f.warmup, '--warmup'),
-        seed: nonNegInt(f.seed, '--seed'),
+          : { stopAfter: Math.max(1, parseIntFlag(f.stopAfter, '--stop-after', { min: 0 })) }),
+        batchTokens: Math.max(1, parseIntFlag(f.batchTokens, '--batch-tokens', { min: 0 })),
+        learningRate: parseNumberFlag(f.lr, '--lr', { above: 0 }),
+        warmupSteps: parseIntFlag(f.warmup, '--warmup', { min: 0 }),
+        seed: parseIntFlag(f.seed, '--seed', { min: 0 }),
         ...(f.heldOutSeed === undefined
           ? {}
-          : { heldOutSeed: nonNegInt(f.heldOutSeed, '--held-out-seed') }),
-        evalEvery: nonNegInt(f.evalEvery, '--eval-every'),
-        checkpointEvery: Math.max(1, nonNegInt(f.checkpointEvery, '--checkpoint-every')),
-        clustersPerTask: Math.max(1, nonNegInt(f.clustersPerTask, '--clusters-per-task')),
+          : { heldOutSeed: parseIntFlag(f.heldOutSeed, '--held-out-seed', { min: 0 }) }),
+        evalEvery: parseIntFlag(f.evalEvery, '--eval-every', { min: 0 }),
+        checkpointEvery: Math.max(
+          1,
+          parseIntFlag(f.checkpointEvery, '--checkpoint-every', { min: 0 }),
+        ),
+        clustersPerTask: Math.max(
+          1,
+          parseIntFlag(f.clustersPerTask, '--clusters-per-task', { min: 0 }),
+        ),
         examples: {
           ...d.examples,
           wrongRate,
-          evalPromptShare: probability(f.evalPromptShare, '--eval-prompt-share'),
-          reasoning: reasoningStyle(f.reasoning),
+          evalPromptShare: parseShareFlag(f.evalPromptShare, '--eval-prompt-share'),
+          reasoning: parseChoiceFlag(f.reasoning, '--reasoning', REASONING_STYLES),
         },
         weights: roleWeights,
-        drillChatShare: probability(f.drillChatShare, '--drill-chat-share'),
+        drillChatShare: parseShareFlag(f.drillChatShare, '--drill-chat-share'),
         resume: f.resume === true,
         log: (line) => process.stdout.write(line + '\n'),
       });
@@ -176,7 +154,7 @@ export function registerPretrain(program: Command): void {
           `${JSON.stringify(result.heldOutLoss)}; on ambiguous lookups ` +
           `${JSON.stringify(result.heldOutAmbiguous)}\n`,
       );
-      const perTask = nonNegInt(f.probe, '--probe');
+      const perTask = parseIntFlag(f.probe, '--probe', { min: 0 });
       if (perTask > 0) {
         const model = loadModelFolder(outDir);
         const tok = loadTokenizer(outDir);

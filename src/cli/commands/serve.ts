@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors.ts';
+import { parseNumberFlag, parsePortFlag } from '../flags.ts';
 import { localProvider, startServer } from '../../serve/index.ts';
 
 /** The bundled default model folder. */
@@ -20,16 +21,6 @@ interface ServeFlags {
   checkpointDir?: string;
   modelName?: string;
   longPollSeconds: string;
-}
-
-function positiveNumber(value: string, flag: string, integer: boolean): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new ConfigurationError(
-      `${flag} must be a non-negative ${integer ? 'integer' : 'number'}, got '${value}'`,
-    );
-  }
-  return n;
 }
 
 export function registerServe(program: Command): void {
@@ -56,10 +47,9 @@ export function registerServe(program: Command): void {
           `no MODEL_DIR given and the bundled default model folder ${DEFAULT_MODEL_DIR} does not exist yet; pass a model folder`,
         );
       }
-      const port = positiveNumber(flags.port, '--port', true);
-      if (port > 65_535) throw new ConfigurationError(`--port must be at most 65535, got ${port}`);
-      const maxBodyMb = positiveNumber(flags.maxBodyMb, '--max-body-mb', false);
-      const longPoll = positiveNumber(flags.longPollSeconds, '--long-poll-seconds', false);
+      const port = parsePortFlag(flags.port, '--port');
+      const maxBodyMb = parseNumberFlag(flags.maxBodyMb, '--max-body-mb', { min: 0 });
+      const longPoll = parseNumberFlag(flags.longPollSeconds, '--long-poll-seconds', { min: 0 });
       const { provider, extraRoutes } = localProvider({
         modelDir,
         ...(flags.checkpointDir ? { checkpointDir: flags.checkpointDir } : {}),

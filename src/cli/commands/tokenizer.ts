@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigurationError, DataError, describeError } from '../../core/errors.ts';
+import { DataError, describeError } from '../../core/errors.ts';
 import {
   CHATML_ADDED_TOKENS,
   loadTokenizer,
@@ -13,16 +13,7 @@ import {
   writeTokenizerFolder,
   type ChatMessage,
 } from '../../text/index.ts';
-
-function positiveInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new ConfigurationError(`${flag} must be a positive integer, got "${value}"`);
-    }
-    return n;
-  };
-}
+import { intArg } from '../flags.ts';
 
 /** Training texts, one file at a time: plain text files whole, .jsonl files one field per line. */
 function* readTexts(files: readonly string[], field: string): Generator<string> {
@@ -108,20 +99,20 @@ export function registerTokenizer(program: Command): void {
     .requiredOption(
       '--vocab-size <n>',
       'total vocabulary size incl. 256 bytes + 5 added tokens',
-      positiveInt('--vocab-size'),
+      intArg('--vocab-size', { min: 1 }),
     )
     .requiredOption('--out <dir>', 'output folder (tokenizer.json + tokenizer_config.json)')
     .option('--field <name>', 'text field of .jsonl inputs', 'text')
     .option(
       '--min-frequency <n>',
       'stop merging when the best pair is rarer than this',
-      positiveInt('--min-frequency'),
+      intArg('--min-frequency', { min: 1 }),
       2,
     )
     .option(
       '--max-length <n>',
       'model_max_length written to tokenizer_config.json',
-      positiveInt('--max-length'),
+      intArg('--max-length', { min: 1 }),
       32768,
     )
     .action(

@@ -5,7 +5,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { loadTrainConfig } from '../../train/load-config.ts';
 import type { ConfigTree } from '../../train/config.ts';
 import { RunDir } from '../../train/run-dir.ts';
@@ -14,7 +13,9 @@ import { openTrainEngine } from '../../train/engine-factory.ts';
 import { defaultCorpusPath } from '../../data/index.ts';
 import { formatStepSummary } from '../../train/summary.ts';
 import { startDashboard, type Dashboard } from '../../dashboard/index.ts';
-import { parsePort } from './dashboard.ts';
+import { parseDirFlag, parseIntFlag, parsePortFlag } from '../flags.ts';
+import { onInterrupt } from '../interrupt.ts';
+import { progressBar } from '../progress.ts';
 
 interface TrainFlags {
   config?: string;
@@ -33,13 +34,6 @@ interface TrainFlags {
   printConfig?: boolean;
   dashboard?: boolean;
   dashboardPort?: string;
-}
-
-function toInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`${flag} expects an integer, got "${value}"`);
-  return n;
 }
 
 export function registerTrain(program: Command): void {
@@ -82,10 +76,8 @@ export function registerTrain(program: Command): void {
       if (apiKey !== undefined) engine.apiKey = apiKey;
       if (Object.keys(engine).length > 0) tree.engine = engine;
       if (flags.data !== undefined) tree.data = { paths: flags.data };
-      const steps = toInt(flags.steps, '--steps');
-      if (steps !== undefined) tree.steps = steps;
-      const seed = toInt(flags.seed, '--seed');
-      if (seed !== undefined) tree.seed = seed;
+      if (flags.steps !== undefined) tree.steps = parseIntFlag(flags.steps, '--steps');
+      if (flags.seed !== undefined) tree.seed = parseIntFlag(flags.seed, '--seed');
       if (flags.name !== undefined) tree.name = flags.name;
       const cfg = loadTrainConfig({
         ...(flags.preset !== undefined ? { preset: flags.preset } : {}),
@@ -100,35 +92,23 @@ export function registerTrain(program: Command): void {
         );
         return;
       }
-      const runDir = new RunDir(resolve(flags.runDir ?? join('runs', cfg.name)));
+      const runDir = new RunDir(
+        resolve(parseDirFlag(flags.runDir ?? join('runs', cfg.name), '--run-dir')),
+      );
       const dataPaths = cfg.data.paths.length > 0 ? cfg.data.paths : [defaultCorpusPath()];
       // the port is checked before the engine is opened, so a busy port fails fast
       const dashPort =
         flags.dashboard === true
-          ? parsePort(flags.dashboardPort ?? '8765', '--dashboard-port')
+          ? parsePortFlag(flags.dashboardPort ?? '8765', '--dashboard-port')
           : undefined;
       const opened = await openTrainEngine(cfg, join(runDir.checkpointsDir, 'engine'));
       let dash: Dashboard | undefined;
       let finished = false;
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = (): void => {
-        interrupts += 1;
-        if (interrupts > 1) process.exit(130);
-        process.stderr.write('\nspell: stopping after this step (Ctrl-C again to abort now)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      const useBar = flags.progress !== false && process.stderr.isTTY === true;
-      const bar = useBar
-        ? new cliProgress.SingleBar(
-            {
-              format: 'step {step} [{bar}] {percentage}% | {phase} | ETA {eta_formatted}',
-              hideCursor: true,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
+      const interrupt = onInterrupt('train', 'stopping after this step');
+      const bar = progressBar(
+        flags.progress !== false,
+        'step {step} [{bar}] {percentage}% | {phase} | ETA {eta_formatted}',
+      );
       try {
         if (dashPort !== undefined) {
           mkdirSync(runDir.root, { recursive: true });
@@ -142,7 +122,7 @@ export function registerTrain(program: Command): void {
           tokenizer: opened.tokenizer,
           dataPaths,
           resume: flags.resume === true,
-          signal: controller.signal,
+          signal: interrupt.signal,
           lossAggregation: opened.lossAggregation,
           events: {
             onStart: ({ startStep, endStep, clusters }) => {
@@ -171,7 +151,7 @@ export function registerTrain(program: Command): void {
         finished = true;
       } finally {
         bar?.stop();
-        process.off('SIGINT', onSigint);
+        interrupt.dispose();
         await opened.engine.close();
         if (!finished) await dash?.close();
       }

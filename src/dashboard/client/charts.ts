@@ -23,6 +23,7 @@ export interface ChartView {
 
 export const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#17becf'];
 export const DASHES: number[][] = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
+const STEP_INCREMENTS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000];
 
 interface Line {
   readonly run: RunInfo;
@@ -147,11 +148,19 @@ export class ChartBoard {
       const runIndex = new Map<number, number>();
       for (const l of lines) if (!runIndex.has(l.run.id)) runIndex.set(l.run.id, runIndex.size);
       const opts: uPlot.Options = {
-        width: 460,
-        height: 230,
+        width: 400,
+        height: 220,
         scales: { x: { time: false } },
-        axes: [{ label: view.axis === 'step' ? 'step' : 'time (s)' }, {}],
-        cursor: { drag: { x: true, y: false } },
+        axes: [
+          {
+            label: view.axis === 'step' ? 'step' : 'time (s)',
+            // steps are whole numbers: no 2.5 ticks
+            ...(view.axis === 'step' ? { incrs: STEP_INCREMENTS } : {}),
+          },
+          {},
+        ],
+        // a click opens the step's rollouts, so dragging does not zoom (a drag would end in a click)
+        cursor: { drag: { x: false, y: false } },
         series: [
           { label: view.axis },
           ...lines.map((l) => ({

@@ -179,7 +179,7 @@ export class RolloutBrowser {
       h('td', { class: 'reward' }, fmt(r.reward)),
       h('td', {}, fmt(r.advantage)),
       h('td', {}, r.trained ? h('span', { class: 'tag trained' }, 'trained') : 'no'),
-      h('td', { class: 'text' }, r.snippet),
+      h('td', { class: 'text', title: r.snippet }, h('div', {}, r.snippet)),
     );
     tr.addEventListener('click', () => void this.open(i));
     tr.addEventListener('keydown', (e) => {

@@ -7,7 +7,7 @@ import type { QuestionStory, Rec } from './api.ts';
 import { fmt, h } from './dom.ts';
 
 function field(label: string, value: unknown): HTMLElement {
-  return h('span', { class: 'field' }, h('b', {}, `${label} `), fmt(value), ' · ');
+  return h('span', { class: 'field' }, h('b', {}, `${label} `), fmt(value));
 }
 
 function voteWord(v: unknown): [string, string] {
@@ -41,15 +41,19 @@ function documentsView(story: QuestionStory): HTMLElement {
       {},
       `Cluster ${c.id}: ${seen.size} of ${c.documents.length} documents seen by the questioner`,
     ),
-    ...c.documents.map((d, i) =>
-      h(
-        'div',
-        { class: seen.has(i) ? 'doc seen' : 'doc distractor', 'data-doc': String(i) },
-        h('span', { class: 'tag' }, seen.has(i) ? `doc ${i} · seen` : `doc ${i} · distractor`),
-        '\n',
-        d,
+    // the documents the questioner saw first, then the distractors; each keeps its index
+    ...[...c.documents.keys()]
+      .sort((a, b) => Number(seen.has(b)) - Number(seen.has(a)) || a - b)
+      .map((i) => [i, c.documents[i] ?? ''] as const)
+      .map(([i, d]) =>
+        h(
+          'div',
+          { class: seen.has(i) ? 'doc seen' : 'doc distractor', 'data-doc': String(i) },
+          h('span', { class: 'tag' }, seen.has(i) ? `doc ${i} · seen` : `doc ${i} · distractor`),
+          '\n',
+          d,
+        ),
       ),
-    ),
   );
 }
 

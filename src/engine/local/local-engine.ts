@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigurationError, EngineError } from '../../core/errors.ts';
 import { ModelRunner } from '../../model/index.ts';
-import type { GemmBackend } from '../../model/index.ts';
+import type { GemmBackend, LoraOptions } from '../../model/index.ts';
 import type {
   AdamParams,
   Datum,
@@ -31,6 +31,11 @@ export interface LocalEngineOptions {
   readonly checkpointDir?: string;
   readonly gemmBackend?: GemmBackend;
   readonly gemmThreads?: number;
+  /**
+   * Train LoRA adapters (rank, alpha, targets, seed; see model/lora.ts) on the frozen folder
+   * weights instead of the full weights; checkpoints are then adapter-only peft folders.
+   */
+  readonly lora?: LoraOptions;
 }
 
 const CHECKPOINT_NAME = /^[A-Za-z0-9_-]{1,255}$/;
@@ -58,6 +63,7 @@ export class LocalEngine implements PolicyEngine {
       source: { kind: 'folder', dir: modelDir },
       ...(opts.gemmBackend ? { gemmBackend: opts.gemmBackend } : {}),
       ...(opts.gemmThreads ? { gemmThreads: opts.gemmThreads } : {}),
+      ...(opts.lora ? { lora: opts.lora } : {}),
     });
     return new LocalEngine(runner, modelDir, checkpointDir);
   }

@@ -430,13 +430,18 @@ async function createModel(
     session_id: session.sessionId,
     model_seq_id: session.nextModelSeq(),
     base_model: opts.baseModel,
-    lora_config: {
-      rank: opts.loraRank ?? 32,
-      ...(opts.loraSeed !== undefined ? { seed: opts.loraSeed } : {}),
-      train_unembed: true,
-      train_mlp: true,
-      train_attn: true,
-    },
+    // Rank 0 sends no lora_config: spell serve then trains the full weights.
+    ...(opts.loraRank === 0
+      ? {}
+      : {
+          lora_config: {
+            rank: opts.loraRank ?? 32,
+            ...(opts.loraSeed !== undefined ? { seed: opts.loraSeed } : {}),
+            train_unembed: true,
+            train_mlp: true,
+            train_attn: true,
+          },
+        }),
     type: 'create_model',
   };
   const submit = (): Promise<string> => submitFuture(http, path, body);

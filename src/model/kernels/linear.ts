@@ -18,10 +18,13 @@ export function linearForward(
   gemm(false, true, N, O, I, inp, W, out, false);
 }
 
-/** Inverts `out = inp · Wᵀ`: dinp (N, I) += dout · W; dW (O, I) += doutᵀ · inp. Accumulates. */
+/**
+ * Inverts `out = inp · Wᵀ`: dinp (N, I) += dout · W; dW (O, I) += doutᵀ · inp. Accumulates.
+ * A null `dW` (a frozen weight, as under LoRA) skips the weight-gradient gemm.
+ */
 export function linearBackward(
   dinp: Float32Array | null,
-  dW: Float32Array,
+  dW: Float32Array | null,
   dout: Float32Array,
   inp: Float32Array,
   W: Float32Array,
@@ -30,7 +33,7 @@ export function linearBackward(
   O: number,
 ): void {
   if (dinp) gemm(false, false, N, I, O, dout, W, dinp, true);
-  gemm(true, false, O, I, N, dout, inp, dW, true);
+  if (dW) gemm(true, false, O, I, N, dout, inp, dW, true);
 }
 
 /** Reference forward: plain loops with float64 sums. */

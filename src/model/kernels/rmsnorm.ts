@@ -28,10 +28,11 @@ export function rmsnormForward(
 /**
  * Inverts `out = inp · rstd · weight`. With xhat = inp·rstd and g = dout·weight:
  * dinp += rstd · (g − xhat · mean(g · xhat)), dweight += Σ_rows dout · xhat. Accumulates.
+ * A null `dweight` (a frozen weight, as under LoRA) skips the weight gradient.
  */
 export function rmsnormBackward(
   dinp: Floats,
-  dweight: Floats,
+  dweight: Floats | null,
   dout: Floats,
   inp: Floats,
   weight: Floats,
@@ -47,7 +48,7 @@ export function rmsnormBackward(
     const meanDot = dot / D;
     for (let i = 0; i < D; i++) {
       const xhat = inp[o + i] * r;
-      dweight[i] += dout[o + i] * xhat;
+      if (dweight) dweight[i] += dout[o + i] * xhat;
       dinp[o + i] += r * (dout[o + i] * weight[i] - xhat * meanDot);
     }
   }

@@ -1,0 +1,143 @@
+/**
+ * The whole `spell generate` run behind the CLI: build the chat engines, read and route the
+ * corpus, choose the token counter, assemble the flow settings and the run identity, and run
+ * `runGenerate`. The CLI only parses flags, shows progress and prints the summary.
+ */
+import { resolve } from 'node:path';
+import { readCorpus, routeClusters, DEFAULT_ROUTING } from '../data/index.ts';
+import { OpenAiChatEngine } from '../engine/openai/index.ts';
+import { DEFAULT_ALGORITHM_CONFIG } from '../spell/config.ts';
+import type { QaMetric } from '../spell/rules/index.ts';
+import type { Task } from '../spell/task.ts';
+import { loadTokenizer } from '../text/index.ts';
+import { runGenerate, type GenerateProgress, type GenerateResult } from './generate.ts';
+import type { KeepPolicy } from './keep-policy.ts';
+import type { Prices } from './summary.ts';
+import { endpointCounter, tokenizerCounter, type TokenCounter } from './token-counter.ts';
+
+/** An OpenAI-compatible endpoint: base URL (with /v1), model and optional key. */
+export interface EndpointOptions {
+  readonly baseURL: string;
+  readonly model: string;
+  readonly apiKey?: string;
+}
+
+export interface GenerateCommandOptions {
+  readonly endpoint: EndpointOptions;
+  /** A separate endpoint for the verifier votes. */
+  readonly judge?: EndpointOptions;
+  readonly dataPaths: readonly string[];
+  readonly out: string;
+  readonly statePath: string;
+  readonly tasks: readonly Task[];
+  readonly questions: number;
+  readonly maxAttempts: number;
+  readonly groupSize: number;
+  readonly votes: number;
+  readonly concurrency: number;
+  readonly retries: number;
+  readonly timeoutMs: number;
+  readonly keep: KeepPolicy;
+  readonly docsPerQuestion: number;
+  readonly maxPromptTokens: number;
+  readonly maxTokens: number;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly seed: number;
+  /** HF tokenizer folder for exact counts; otherwise the endpoint's /tokenize or an estimate. */
+  readonly tokenizer?: string;
+  readonly duplicateThreshold: number;
+  readonly qaMetric: QaMetric;
+  readonly qaAnswerInDocuments: boolean;
+  readonly mcSwapLetter: boolean;
+  readonly prices?: Prices;
+  readonly resume: boolean;
+  readonly signal?: AbortSignal;
+  readonly onNotice: (message: string) => void;
+  readonly onProgress?: (p: GenerateProgress) => void;
+}
+
+/** Run (or resume) `spell generate`; errors as `runGenerate`'s, plus corpus read errors. */
+export async function runGenerateCommand(o: GenerateCommandOptions): Promise<GenerateResult> {
+  const engineOptions = {
+    maxRetries: o.retries,
+    concurrency: o.concurrency,
+    timeoutMs: o.timeoutMs,
+  };
+  const engine = new OpenAiChatEngine({ ...o.endpoint, ...engineOptions });
+  const judge =
+    o.judge !== undefined ? new OpenAiChatEngine({ ...o.judge, ...engineOptions }) : undefined;
+
+  const dataPaths = o.dataPaths.map((p) => resolve(p));
+  const corpus = await readCorpus(dataPaths, { skipBad: true });
+  const skipped = Object.entries(corpus.skipped).filter(([, n]) => (n ?? 0) > 0);
+  if (skipped.length > 0) {
+    o.onNotice(`skipped bad corpus rows: ${skipped.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  }
+  const routed = routeClusters(corpus.clusters, DEFAULT_ROUTING, o.seed);
+  if (routed.unrouted.length > 0) {
+    o.onNotice(`${routed.unrouted.length} clusters match no task routing and are not used`);
+  }
+
+  const counter: TokenCounter =
+    o.tokenizer !== undefined
+      ? tokenizerCounter(loadTokenizer(o.tokenizer))
+      : await endpointCounter(engine, (why) =>
+          o.onNotice(
+            `token counts are ESTIMATED (4 characters per token): ${why}; pass --tokenizer for exact budgets`,
+          ),
+        );
+
+  return runGenerate({
+    engine,
+    ...(judge !== undefined ? { judge } : {}),
+    counter,
+    clusters: routed.byTask,
+    tasks: o.tasks,
+    identity: {
+      model: o.endpoint.model,
+      tasks: o.tasks,
+      seed: o.seed,
+      groupSize: o.groupSize,
+      votes: o.votes,
+      docsPerQuestion: o.docsPerQuestion,
+      keep: o.keep.spec,
+      data: dataPaths,
+      ...(o.qaAnswerInDocuments ? { qaAnswerInDocuments: true as const } : {}),
+      ...(o.mcSwapLetter ? { mcWrongLetter: 'swap' as const } : {}),
+    },
+    settings: {
+      groupSize: o.groupSize,
+      votes: o.votes,
+      docsPerQuestion: o.docsPerQuestion,
+      maxPromptTokens: o.maxPromptTokens,
+      maxTokens: o.maxTokens,
+      temperature: o.temperature,
+      topP: o.topP,
+      seed: o.seed,
+      qaMetric: o.qaMetric,
+      algorithm: {
+        ...DEFAULT_ALGORITHM_CONFIG,
+        questioner: {
+          ...DEFAULT_ALGORITHM_CONFIG.questioner,
+          qaAnswerInDocuments: o.qaAnswerInDocuments,
+          mcWrongLetter: o.mcSwapLetter ? 'swap' : 'format_error',
+        },
+      },
+    },
+    keep: o.keep,
+    duplicateThreshold: o.duplicateThreshold,
+    questions: o.questions,
+    maxAttempts: o.maxAttempts,
+    concurrency: o.concurrency,
+    out: o.out,
+    statePath: o.statePath,
+    summaryPath: `${o.out}.summary.json`,
+    resume: o.resume,
+    maxConsecutiveErrors: Math.max(10, 2 * o.concurrency),
+    ...(o.prices !== undefined ? { prices: o.prices } : {}),
+    ...(o.signal !== undefined ? { signal: o.signal } : {}),
+    onNotice: o.onNotice,
+    ...(o.onProgress !== undefined ? { onProgress: o.onProgress } : {}),
+  });
+}
