@@ -1,7 +1,8 @@
 /*
  * N-API glue for the native kernels: exports sgemm(transA, transB, M, N, K, A, B, C, accumulate,
  * threads[, rowStable]), the attention kernels attnForward / attnBackward / attnDecode (argument
- * order as in attention.h, Float32Arrays then dims then threads) and info(). Each instance owns one
+ * order as in attention.h, Float32Arrays then dims then threads), swigluForward / swigluBackward
+ * and info(). Each instance owns one
  * persistent thread pool that sgemm and attention share. Context-aware (NAPI_MODULE_INIT): each Node worker thread that loads the
  * addon gets its own instance with its own packing buffers, so concurrent workers never share
  * state. Calls are synchronous; they block the calling JS thread until C is written.
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 
 #include "attention.h"
+#include "elementwise.h"
 #include "sgemm.h"
 
 
@@ -184,6 +186,39 @@ static napi_value js_attn_decode(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* swigluForward(out, gate, up, n, threads) / swigluBackward(dgate, dup, dout, gate, up, n, threads) */
+static napi_value js_swiglu(napi_env env, napi_callback_info info, int backward) {
+  size_t argc = 7;
+  napi_value argv[7];
+  spell_gemm_instance *inst;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&inst));
+  const int na = backward ? 5 : 3;
+  float *a[5];
+  size_t n[5];
+  int64_t d[2];
+  if ((int)argc != na + 2 || !get_arrays(env, argv, na, a, n) || !get_ints(env, argv + na, 2, d)) {
+    napi_throw_type_error(env, NULL, "spell_gemm.swiglu: expected Float32Arrays, n and threads");
+    return NULL;
+  }
+  for (int i = 0; i < na; i++) {
+    if (d[0] < 0 || n[i] < (size_t)d[0]) {
+      napi_throw_range_error(env, NULL, "spell_gemm.swiglu: n does not fit the buffers");
+      return NULL;
+    }
+  }
+  if (backward) spell_swiglu_backward(&inst->pool, threads_of(d[1]), a[0], a[1], a[2], a[3], a[4], d[0]);
+  else spell_swiglu_forward(&inst->pool, threads_of(d[1]), a[0], a[1], a[2], d[0]);
+  return NULL;
+}
+
+static napi_value js_swiglu_forward(napi_env env, napi_callback_info info) {
+  return js_swiglu(env, info, 0);
+}
+
+static napi_value js_swiglu_backward(napi_env env, napi_callback_info info) {
+  return js_swiglu(env, info, 1);
+}
+
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, v;
@@ -225,6 +260,10 @@ NAPI_MODULE_INIT() {
   CHECK(napi_set_named_property(env, exports, "attnBackward", fn));
   CHECK(napi_create_function(env, "attnDecode", NAPI_AUTO_LENGTH, js_attn_decode, inst, &fn));
   CHECK(napi_set_named_property(env, exports, "attnDecode", fn));
+  CHECK(napi_create_function(env, "swigluForward", NAPI_AUTO_LENGTH, js_swiglu_forward, inst, &fn));
+  CHECK(napi_set_named_property(env, exports, "swigluForward", fn));
+  CHECK(napi_create_function(env, "swigluBackward", NAPI_AUTO_LENGTH, js_swiglu_backward, inst, &fn));
+  CHECK(napi_set_named_property(env, exports, "swigluBackward", fn));
   CHECK(napi_create_function(env, "info", NAPI_AUTO_LENGTH, js_info, inst, &fn));
   CHECK(napi_set_named_property(env, exports, "info", fn));
   return exports;

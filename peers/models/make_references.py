@@ -234,7 +234,11 @@ def smollm2(gguf_path):
         + "\n"
     )
 
-    long_text = "\n".join(l for l in lines[:400])
+    # The long prompt: corpus lines until the chat-formatted prompt passes 1,600 tokens.
+    long_lines = []
+    while len(tok.encode("\n".join(long_lines), add_special_tokens=False)) < 1600:
+        long_lines.append(lines[len(long_lines)])
+    long_text = "\n".join(long_lines)
     conversations = [
         [{"role": "user", "content": "What is the capital of France?"}],
         [{"role": "user", "content": "Write a haiku about the sea."}],

@@ -3,7 +3,7 @@
  * each subcommand lives in `commands/<name>.ts` and registers itself on the program.
  */
 import { Command, CommanderError } from 'commander';
-import { SpellError, describeError } from '../core/index.ts';
+import { InterruptedError, SpellError, describeError } from '../core/index.ts';
 import { registerCommands } from './commands/index.ts';
 
 const program = new Command();
@@ -29,6 +29,9 @@ try {
     // Commander throws is a usage error (unknown option, missing value, ...): exit 2 like bad input.
     const shownHelp = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
     process.exitCode = shownHelp.includes(err.code) ? err.exitCode : 2;
+  } else if (err instanceof InterruptedError) {
+    process.stderr.write(`spell: ${err.message}\n`);
+    process.exitCode = 130;
   } else if (err instanceof SpellError) {
     process.stderr.write(`spell: ${err.name}: ${err.message}\n`);
     process.exitCode = 2;

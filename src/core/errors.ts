@@ -47,6 +47,9 @@ export class CheckpointError extends SpellError {}
 /** The evaluation harness could not run (missing benchmark file, no tokenizer, ...). */
 export class EvalError extends SpellError {}
 
+/** The user interrupted a command (Ctrl-C / SIGTERM) after it stopped cleanly; the CLI exits 130. */
+export class InterruptedError extends SpellError {}
+
 /** A formatted message for an unknown thrown value; never loses the original text. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;

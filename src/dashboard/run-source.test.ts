@@ -60,9 +60,13 @@ describe('RunSource', () => {
     writeStep(root, 2, [sample('questioner', 'brand_new_label')]);
     expect((await run.refresh()).steps).toEqual([2]);
     expect(run.steps()).toEqual([1, 2]);
+    expect(await run.summarisePending()).toBe(2);
     expect(run.facets().labels).toEqual({ brand_new_label: 1, good: 2 });
+    expect(await run.summarisePending()).toBe(0);
     writeStep(root, 1, [sample('questioner', 'bad_repeat')]);
     expect((await run.refresh()).steps).toEqual([1]);
+    expect(await run.summarisePending()).toBe(1);
+    expect(run.facets().labels).toEqual({ bad_repeat: 1, brand_new_label: 1 });
     expect((await run.index(1))?.entries.map((e) => e.label)).toEqual(['bad_repeat']);
     // with an LRU of one index, step 2 is rebuilt on demand after step 1 was used
     expect((await run.index(2))?.entries).toHaveLength(1);

@@ -103,13 +103,25 @@ export class RunSource {
     return { roles: sum('roles'), tasks: sum('tasks'), labels: sum('labels') };
   }
 
-  /** Read what is new in metrics.jsonl and the rollouts folder. */
+  /** Read what is new in metrics.jsonl and which step files appeared or changed (no indexing). */
   async refresh(): Promise<RunChanges> {
     const { reset, rows } = await this.readMetrics();
     const steps = await this.scanRollouts();
-    // summarise new steps now (streamed, one file at a time) so label facets are complete
-    for (const s of steps) await this.index(s);
     return { reset, rows, steps };
+  }
+
+  /**
+   * Index the step files that have no summary yet (new or changed ones), newest first, one file
+   * at a time, so the facets cover the whole run. Returns how many were summarised.
+   */
+  async summarisePending(): Promise<number> {
+    let n = 0;
+    for (const step of this.steps().reverse()) {
+      if (this.summaries.has(step)) continue;
+      await this.index(step);
+      n += 1;
+    }
+    return n;
   }
 
   /** The index of one step (built on first use, kept in an LRU). */
@@ -209,6 +221,7 @@ export class RunSource {
       if (old?.size === st.size && old.mtimeMs === st.mtimeMs && old.ino === st.ino) continue;
       this.stamps.set(step, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
       this.indexes.delete(step);
+      this.summaries.delete(step);
       changed.push(step);
     }
     for (const step of [...this.stamps.keys()]) {

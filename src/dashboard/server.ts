@@ -153,18 +153,33 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     for (const res of streams) res.write(text);
   };
 
+  /** New metrics rows and step files of every run, sent out at once (cheap: no indexing). */
+  const follow = async (): Promise<void> => {
+    for (const run of runs) {
+      const ch = await run.refresh();
+      if (ch.reset || ch.rows.length > 0)
+        broadcast('metrics', { run: run.id, reset: ch.reset, rows: ch.rows });
+      if (ch.steps.length > 0)
+        broadcast('steps', {
+          run: run.id,
+          steps: run.steps(),
+          changed: ch.steps,
+          facets: run.facets(),
+        });
+    }
+  };
   let refreshing: Promise<void> | undefined;
   const refresh = (): Promise<void> => {
     refreshing ??= (async () => {
+      await follow();
+      // then index what is new, so the label/role/task counts cover the run (a long run's
+      // first pass streams every step file once, in the background of a listening server)
       for (const run of runs) {
-        const ch = await run.refresh();
-        if (ch.reset || ch.rows.length > 0)
-          broadcast('metrics', { run: run.id, reset: ch.reset, rows: ch.rows });
-        if (ch.steps.length > 0)
+        if ((await run.summarisePending()) > 0)
           broadcast('steps', {
             run: run.id,
             steps: run.steps(),
-            changed: ch.steps,
+            changed: [],
             facets: run.facets(),
           });
       }
@@ -257,7 +272,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   server.requestTimeout = 0; // event streams stay open; headersTimeout still bounds the request
   server.maxHeadersCount = 64;
 
-  await refresh();
+  await follow();
   await new Promise<void>((ok, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       fail(
@@ -271,7 +286,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
   allowed = allowedHosts(port);
-  const timer = setInterval(() => void refresh().catch(() => undefined), opts.pollMs ?? 1000);
+  const tick = (): void => void refresh().catch(() => undefined);
+  tick();
+  const timer = setInterval(tick, opts.pollMs ?? 1000);
   const heartbeat = setInterval(() => {
     for (const res of streams) res.write(': keep-alive\n\n');
   }, 15_000);

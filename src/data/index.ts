@@ -10,7 +10,6 @@ export { readParquet } from './read/parquet.ts';
 export {
   DEFAULT_ROUTING,
   routeClusters,
-  countByTask,
   splitSizes,
   type RoutingTable,
   type Routed,
@@ -22,16 +21,7 @@ export {
   type SamplerConfig,
   type SamplerState,
 } from './sampler.ts';
-export {
-  NO_DOCUMENTS,
-  selectQuestionerDocs,
-  responderContext,
-  fitResponderPrompt,
-  assertQuestionerFits,
-  type CountTokens,
-  type QuestionerDocs,
-  type ResponderFit,
-} from './views.ts';
+export { responderContext, type CountTokens } from './views.ts';
 export { corpusStats, formatStats, countWords, summarise, type CorpusStats } from './stats.ts';
 export {
   synthCorpus,

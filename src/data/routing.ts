@@ -10,7 +10,7 @@
  * Pure and synchronous; the reference's unseeded pandas shuffle is replaced by `Rng.derive`.
  */
 import { Rng } from '../core/rng.ts';
-import { TASKS, type Task } from '../spell/task.ts';
+import type { Task } from '../spell/task.ts';
 import type { Cluster } from './cluster.ts';
 
 /** Source prefix → tasks that play on that source's clusters. */
@@ -97,11 +97,4 @@ export function routeClusters(
     });
   }
   return { byTask, unrouted };
-}
-
-/** Cluster counts per task, in TASKS order. */
-export function countByTask(routed: Routed): Record<Task, number> {
-  const counts = { docmath: 0, qa: 0, mc: 0 };
-  for (const task of TASKS) counts[task] = routed.byTask[task].length;
-  return counts;
 }

@@ -8,7 +8,7 @@ export { runJudge, parseJudgeReference, parseJudgeStrict, type JudgeOutcome } fr
 export { loadPaperTask } from './load/benchmarks.ts';
 export { loadSynthetic, syntheticEvalFile } from './load/synthetic.ts';
 export { Mt19937 } from './mt19937.ts';
-export { findPaperRow, paperScores, PAPER_TABLE1, PAPER_FIGURE3 } from './paper-table.ts';
+export { findPaperRow, paperScores, PAPER_TABLE1 } from './paper-table.ts';
 export { bootstrapBestOfK, passAtK, referenceKs } from './passk.ts';
 export {
   endpointPromptSource,

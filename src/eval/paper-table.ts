@@ -218,40 +218,6 @@ export const PAPER_TABLE1: readonly PaperRow[] = [
   },
 ];
 
-/** Figure 3 columns at k = 1, 2, 4, 8 (pixel readings, ±0.3). */
-export interface PaperPassAtK {
-  readonly overall: readonly number[];
-  readonly docmath: readonly number[];
-  readonly frames: readonly number[];
-  readonly lbMqa: readonly number[];
-  readonly lbV2: readonly number[];
-}
-
-/** Figure 3: pass@k at k = 1, 2, 4, 8 for Qwen3-30B-A3B-Thinking-2507 at 100K input tokens. */
-export const PAPER_FIGURE3: Readonly<Record<string, PaperPassAtK>> = {
-  'Qwen3-30B-A3B-Thinking(-2507)': {
-    overall: [63.6, 65.0, 66.2, 66.9],
-    docmath: [63.8, 65.4, 66.5, 67.5],
-    frames: [65.8, 67.3, 68.4, 69.0],
-    lbMqa: [77.9, 79.0, 80.0, 80.6],
-    lbV2: [46.7, 48.5, 49.8, 50.8],
-  },
-  'Qwen3-30B-A3B-Thinking(-2507)+RLVR': {
-    overall: [64.5, 66.1, 67.3, 68.1],
-    docmath: [63.9, 65.9, 67.2, 68.0],
-    frames: [67.1, 69.0, 70.3, 71.1],
-    lbMqa: [77.2, 78.1, 78.7, 79.1],
-    lbV2: [49.6, 51.6, 53.1, 54.2],
-  },
-  'Qwen3-30B-A3B-Thinking(-2507)+SPELL': {
-    overall: [65.9, 69.7, 72.6, 74.5],
-    docmath: [66.7, 69.2, 71.1, 72.4],
-    frames: [68.1, 71.5, 74.2, 76.0],
-    lbMqa: [78.4, 80.9, 82.5, 83.5],
-    lbV2: [50.5, 57.4, 62.8, 66.3],
-  },
-};
-
 /** A model name reduced for matching: no org, no "-2507", no vendor prefix, alphanumerics and "+". */
 export function paperModelKey(name: string): string {
   return name

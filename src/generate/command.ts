@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { readCorpus, routeClusters, DEFAULT_ROUTING } from '../data/index.ts';
 import { OpenAiChatEngine } from '../engine/openai/index.ts';
-import { DEFAULT_ALGORITHM_CONFIG } from '../spell/config.ts';
+import { DEFAULT_ALGORITHM_CONFIG, type RewardCombine } from '../spell/config.ts';
 import type { QaMetric } from '../spell/rules/index.ts';
 import type { Task } from '../spell/task.ts';
 import { loadTokenizer } from '../text/index.ts';
@@ -50,6 +50,8 @@ export interface GenerateCommandOptions {
   readonly qaMetric: QaMetric;
   readonly qaAnswerInDocuments: boolean;
   readonly mcSwapLetter: boolean;
+  /** How the rule score and the verifier majority make an answer's reward (as in training). */
+  readonly rewardCombine: RewardCombine;
   readonly prices?: Prices;
   readonly resume: boolean;
   readonly signal?: AbortSignal;
@@ -105,6 +107,7 @@ export async function runGenerateCommand(o: GenerateCommandOptions): Promise<Gen
       data: dataPaths,
       ...(o.qaAnswerInDocuments ? { qaAnswerInDocuments: true as const } : {}),
       ...(o.mcSwapLetter ? { mcWrongLetter: 'swap' as const } : {}),
+      ...(o.rewardCombine !== 'max' ? { rewardCombine: o.rewardCombine } : {}),
     },
     settings: {
       groupSize: o.groupSize,
@@ -118,6 +121,7 @@ export async function runGenerateCommand(o: GenerateCommandOptions): Promise<Gen
       qaMetric: o.qaMetric,
       algorithm: {
         ...DEFAULT_ALGORITHM_CONFIG,
+        verifier: { ...DEFAULT_ALGORITHM_CONFIG.verifier, rewardCombine: o.rewardCombine },
         questioner: {
           ...DEFAULT_ALGORITHM_CONFIG.questioner,
           qaAnswerInDocuments: o.qaAnswerInDocuments,

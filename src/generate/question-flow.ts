@@ -27,7 +27,7 @@ import { parseQuestioner } from '../spell/questioner-parse.ts';
 import { isBadGround, passRate } from '../spell/rewards.ts';
 import { ruleScore, type QaMetric } from '../spell/rules/index.ts';
 import type { Task } from '../spell/task.ts';
-import { majorityVote, parseVote, responderReward } from '../spell/verifier.ts';
+import { judgeAnswer, parseVote } from '../spell/verifier.ts';
 import { keeps, type KeepPolicy } from './keep-policy.ts';
 import type { NearDuplicateIndex } from './near-duplicate.ts';
 import {
@@ -279,15 +279,8 @@ export async function runQuestion(
           s.votes,
         );
         const votes = replies.map(parseVote);
-        const majority = majorityVote(votes, s.algorithm.verifier);
-        return {
-          text,
-          pred: rule.pred,
-          ruleScore: rule.score,
-          votes,
-          majority,
-          reward: responderReward(rule.score, majority),
-        };
+        const { majority, reward } = judgeAnswer(rule.score, votes, s.algorithm.verifier);
+        return { text, pred: rule.pred, ruleScore: rule.score, votes, majority, reward };
       }),
     );
 

@@ -7,10 +7,10 @@
 import type { Task } from '../spell/task.ts';
 import type { Vote } from '../spell/verifier.ts';
 
-/** The four chat calls of one question, for token accounting. */
-export type Role = 'questioner' | 'grounding' | 'responder' | 'verifier';
+import { ROLES, type Role } from '../spell/labels.ts';
 
-export const ROLES: readonly Role[] = ['questioner', 'grounding', 'responder', 'verifier'];
+/** The four chat calls of one question, for token accounting (spell/labels.ts). */
+export { ROLES, type Role };
 
 /** Why a question did not make it into the dataset. */
 export type RejectReason =

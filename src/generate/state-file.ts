@@ -27,6 +27,8 @@ export interface RunIdentity {
   readonly qaAnswerInDocuments?: true;
   /** Present only when --mc-swap-letter was given (same reason). */
   readonly mcWrongLetter?: 'swap';
+  /** Present only when --reward-combine is not the default `max` (same reason). */
+  readonly rewardCombine?: 'mean' | 'min' | 'sum' | 'rule';
 }
 
 export interface StateHeader {
@@ -50,6 +52,7 @@ const headerSchema = z.object({
     data: z.array(z.string()),
     qaAnswerInDocuments: z.literal(true).optional(),
     mcWrongLetter: z.literal('swap').optional(),
+    rewardCombine: z.enum(['mean', 'min', 'sum', 'rule']).optional(),
   }),
   createdAt: z.string(),
 });

@@ -105,10 +105,10 @@ export function forwardSequence(
 export type RowLoss = (t: number, logprob: number) => number;
 
 /**
- * The LM head in chunks of R rows: logits = xf·Eᵀ, the target logprob of each row, and — when
- * `scratch` is given — the backward of the per-row loss into `scratch.dxf` (overwritten) and, when
- * `grads` is given too, the LM-head gradient (accumulated). Never holds more than one (R, V)
- * logits block.
+ * The LM head in chunks of R rows: logits = xf·Eᵀ / temperature, the target logprob of each row
+ * (of the tempered distribution), and — when `scratch` is given — the backward of the per-row
+ * loss into `scratch.dxf` (overwritten) and, when `grads` is given too, the LM-head gradient
+ * (accumulated). Never holds more than one (R, V) logits block.
  */
 export function lmHeadPass(
   c: Qwen3Config,
@@ -118,16 +118,19 @@ export function lmHeadPass(
   scratch: BackwardScratch | null,
   targets: ArrayLike<number>,
   T: number,
+  temperature: number,
   rowLoss: RowLoss,
 ): void {
   const C = c.hiddenSize;
   const V = c.vocabSize;
   const R = ws.chunkRows;
+  const invT = 1 / temperature;
   if (scratch) scratch.dxf.fill(0, 0, T * C);
   for (let r0 = 0; r0 < T; r0 += R) {
     const rows = Math.min(R, T - r0);
     const xfChunk = ws.xf.subarray(r0 * C, (r0 + rows) * C);
     gemm(false, true, rows, V, C, xfChunk, p.lmHead, ws.logits, false);
+    if (invT !== 1) scaleInPlace(ws.logits, rows * V, invT);
     const tg = targetsSlice(targets, r0, rows);
     const dlogits = scratch ? scratch.dlogits.subarray(0, rows * V) : null;
     // When training, the softmax lands in dlogits and is turned into the gradient in place.
@@ -140,10 +143,16 @@ export function lmHeadPass(
     }
     if (!scratch || !dlogits || !any) continue;
     tokenLogprobBackwardInPlace(dlogits, scratch.dlogprobs, tg, rows, V);
+    // The gradient reached the tempered logits z/T; the chain rule through the division is 1/T.
+    if (invT !== 1) scaleInPlace(dlogits, rows * V, invT);
     // Inverts logits = xf·Eᵀ: dxf += dlogits·E, dE += dlogitsᵀ·xf.
     gemm(false, false, rows, C, V, dlogits, p.lmHead, scratch.dxf.subarray(r0 * C), true);
     if (grads) gemm(true, false, V, C, rows, dlogits, xfChunk, grads.lmHead, true);
   }
+}
+
+function scaleInPlace(x: Float32Array, n: number, k: number): void {
+  for (let i = 0; i < n; i++) x[i] *= k;
 }
 
 function targetsSlice(targets: ArrayLike<number>, r0: number, rows: number): Int32Array {

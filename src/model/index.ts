@@ -8,6 +8,7 @@
 export { parseQwen3Config, qwen3Config, toHfConfigJson } from './config.ts';
 export type { Qwen3Config } from './config.ts';
 export { initParams, paramTable, pointParams } from './params.ts';
+export { createRandomModelFolder } from './random-folder.ts';
 export type { ModelViews, ParamEntry, ParamTable } from './params.ts';
 export { Qwen3Model } from './model.ts';
 export { adamwStep, gradNorm } from './optim.ts';

@@ -4,7 +4,7 @@
  * adapter changing nothing, sampling through the merged weights, and a fixed batch overfitted.
  */
 import { describe, expect, it } from 'vitest';
-import type { Datum } from '../engine/types.ts';
+import type { Datum } from '../core/policy-types.ts';
 import { qwen3Config } from './config.ts';
 import { loraConfig } from './lora.ts';
 import { Qwen3Model } from './model.ts';

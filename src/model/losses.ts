@@ -9,7 +9,7 @@
  * Pure functions, no I/O.
  */
 import { EngineError } from '../core/errors.ts';
-import type { Datum, LossConfig, LossName } from '../engine/types.ts';
+import type { Datum, LossConfig, LossName } from '../core/policy-types.ts';
 
 /** Loss and d(loss)/dℓ of one token. */
 export interface TokenLoss {
@@ -22,6 +22,8 @@ export interface ResolvedLoss {
   readonly name: LossName;
   readonly clipLow: number;
   readonly clipHigh: number;
+  /** Logits are divided by this before the log-softmax (1 = raw). */
+  readonly temperature: number;
 }
 
 /**
@@ -41,7 +43,11 @@ export function resolveLoss(name: LossName, config: LossConfig = {}): ResolvedLo
       `ppo clip thresholds must be finite with low ≤ high, got low=${clipLow} high=${clipHigh}`,
     );
   }
-  return { name, clipLow, clipHigh };
+  const temperature = config.temperature ?? 1;
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new EngineError(`loss temperature must be a finite number > 0, got ${temperature}`);
+  }
+  return { name, clipLow, clipHigh, temperature };
 }
 
 /** Loss and gradient for token t of a datum given the learner logprob ℓ. */

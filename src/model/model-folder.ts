@@ -76,11 +76,17 @@ function openWeights(dir: string): Map<string, SafetensorsIndex> {
 }
 
 /**
- * Read every tensor of `table` from the folder's safetensors into `buf`.
+ * Read every tensor of `table` from the folder's safetensors into `buf` (F32, BF16 or F16 files,
+ * one or sharded). Returns how many tensors each stored dtype had.
  * @throws CheckpointError naming the tensor and file on a missing tensor or wrong shape
  */
-export function loadWeightsInto(dir: string, table: ParamTable, buf: Float32Array): void {
+export function loadWeightsInto(
+  dir: string,
+  table: ParamTable,
+  buf: Float32Array,
+): Record<string, number> {
   const files = openWeights(dir);
+  const dtypes: Record<string, number> = {};
   for (const e of table.entries) {
     const idx = files.get(e.name);
     if (!idx) {
@@ -90,7 +96,10 @@ export function loadWeightsInto(dir: string, table: ParamTable, buf: Float32Arra
       );
     }
     readTensorInto(idx, e.name, e.shape, buf.subarray(e.offset, e.offset + e.size));
+    const dtype = idx.tensors.get(e.name)?.dtype ?? '?';
+    dtypes[dtype] = (dtypes[dtype] ?? 0) + 1;
   }
+  return dtypes;
 }
 
 /** Load a model folder into a new in-thread model. */

@@ -3,7 +3,7 @@
  * direction, loss semantics across calls, and KV-cache sampling against the full forward.
  */
 import { describe, expect, it } from 'vitest';
-import type { Datum } from '../engine/types.ts';
+import type { Datum } from '../core/policy-types.ts';
 import { qwen3Config } from './config.ts';
 import type { Qwen3Config } from './config.ts';
 import { Qwen3Model } from './model.ts';

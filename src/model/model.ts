@@ -20,7 +20,7 @@ import type {
   LossName,
   SampleRequest,
   SampleResult,
-} from '../engine/types.ts';
+} from '../core/policy-types.ts';
 import type { Qwen3Config } from './config.ts';
 import { backwardSequence, forwardSequence, lmHeadPass } from './forward.ts';
 import { gemm } from './kernels/gemm.ts';
@@ -243,6 +243,7 @@ export class Qwen3Model {
         scratch,
         datum.targetTokens,
         T,
+        loss.temperature,
         (t, logprob) => {
           lp[t] = logprob;
           const tl = tokenLoss(loss, datum, t, logprob);
@@ -295,13 +296,24 @@ export class Qwen3Model {
   /** Full logits (T, V) of a token sequence (tests and tools; allocates T·V floats). */
   logits(tokens: readonly number[]): Float32Array {
     const T = tokens.length;
+    return this.logitRows(
+      tokens,
+      Array.from({ length: T }, (_, t) => t),
+    );
+  }
+
+  /** Logits (rows.length, V) of chosen positions of a token sequence (long prompts in tests). */
+  logitRows(tokens: readonly number[], rows: readonly number[]): Float32Array {
+    const T = tokens.length;
     const V = this.config.vocabSize;
-    const out = new Float32Array(T * V);
+    const C = this.config.hiddenSize;
+    const out = new Float32Array(rows.length * V);
     const ws = this.workspace(T, true);
     const run = this.loraRunFor(ws.cap);
     forwardSequence(this.config, this.views, ws, tokens, T, this.invFreq, run);
-    const C = this.config.hiddenSize;
-    gemm(false, true, T, V, C, ws.xf.subarray(0, T * C), this.views.lmHead, out, false);
+    const xf = new Float32Array(rows.length * C);
+    rows.forEach((t, i) => xf.set(ws.xf.subarray(t * C, (t + 1) * C), i * C));
+    gemm(false, true, rows.length, V, C, xf, this.views.lmHead, out, false);
     return out;
   }
 }

@@ -6,7 +6,7 @@
  * after every call, skipped or not. Pure and synchronous.
  */
 import { EngineError } from '../core/errors.ts';
-import type { AdamParams } from '../engine/types.ts';
+import type { AdamParams } from '../core/policy-types.ts';
 
 /** The optimizer's state: moments in the parameter layout and the number of applied steps. */
 export interface AdamState {

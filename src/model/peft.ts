@@ -102,6 +102,12 @@ export function readPeftAdapterConfig(dir: string): PeftAdapterInfo {
   if (raw.bias !== undefined && raw.bias !== 'none') bad('bias', '"none"');
   if (raw.use_dora === true) bad('use_dora', 'false');
   if (raw.use_rslora === true) bad('use_rslora', 'false');
+  for (const f of ['rank_pattern', 'alpha_pattern']) {
+    const v = raw[f];
+    if (v != null && (typeof v !== 'object' || Object.keys(v).length > 0))
+      bad(f, '{} (one rank and alpha for every module)');
+  }
+  if (raw.layers_to_transform != null) bad('layers_to_transform', 'null (every layer)');
   const tm = raw.target_modules;
   const targets = typeof tm === 'string' ? [tm] : tm;
   if (

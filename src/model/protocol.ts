@@ -10,7 +10,7 @@ import type {
   LossName,
   SampleRequest,
   SampleResult,
-} from '../engine/types.ts';
+} from '../core/policy-types.ts';
 
 /** Where the worker's model comes from. */
 export type ModelSource =

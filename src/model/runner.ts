@@ -24,7 +24,7 @@ import type {
   LossName,
   SampleRequest,
   SampleResult,
-} from '../engine/types.ts';
+} from '../core/policy-types.ts';
 import type { GemmBackend } from './kernels/gemm.ts';
 import type {
   LoraOptions,

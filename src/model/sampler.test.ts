@@ -1,7 +1,7 @@
 // Batched sampling: requests decoded together (different prompts, lengths, sample counts, stop
 // rules, started at different steps) produce exactly the tokens and logprobs each produces alone.
 import { describe, expect, it } from 'vitest';
-import type { SampleRequest } from '../engine/types.ts';
+import type { SampleRequest } from '../core/policy-types.ts';
 import { qwen3Config } from './config.ts';
 import { emptyDecodeScratch } from './decode.ts';
 import { ropeInvFreq } from './kernels/rope.ts';

@@ -11,7 +11,7 @@
  */
 import { EngineError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
-import type { SampleRequest, SampleResult, StopReason } from '../engine/types.ts';
+import type { SampleRequest, SampleResult, StopReason } from '../core/policy-types.ts';
 import type { Qwen3Config } from './config.ts';
 import { forwardSequence } from './forward.ts';
 import {

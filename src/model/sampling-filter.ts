@@ -1,9 +1,10 @@
 /**
  * Choosing the next token from one row of raw logits: greedy at temperature 0, otherwise a draw
  * from softmax(logits / temperature) restricted by top-k and then top-p (nucleus), with exactly
- * one uniform draw per token so a seeded stream reproduces. The returned logprob is always the
- * raw policy's log-softmax (temperature and filters not applied): that is what PPO and
- * importance sampling compare the learner against. Pure.
+ * one uniform draw per token so a seeded stream reproduces. The returned logprob is that of the
+ * tempered distribution, log_softmax(logits / temperature), filters not applied (the raw
+ * log-softmax at temperature 0): the learner given the same temperature computes the same value,
+ * which is what PPO and importance sampling compare against (spell-algorithm.md §7.2). Pure.
  */
 import type { Rng } from '../core/rng.ts';
 
@@ -14,7 +15,7 @@ export interface TokenFilter {
   readonly topP: number;
 }
 
-/** A chosen token and its raw log-probability. */
+/** A chosen token and its log-probability under softmax(logits / temperature). */
 export interface Choice {
   readonly token: number;
   readonly logprob: number;
@@ -81,7 +82,9 @@ export function chooseToken(
     for (let i = 0; i < idx.length; i++) m += probs[idx[i]];
     token = drawFrom(probs, idx, idx.length, m, rng);
   }
-  return { token, logprob: logits[off + token] - lse };
+  // The logprob of the tempered distribution the token was drawn from (filters not applied), so
+  // it equals the learner's logprob at the same temperature.
+  return { token, logprob: (logits[off + token] - max) * invT - Math.log(total) };
 }
 
 /**

@@ -17,31 +17,53 @@ export class HttpError extends Error {
   }
 }
 
+/** JSON nested deeper than this is refused (serialising it again would overflow the stack). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True for `application/json` and `+json` media types. A body of any other type is refused: text/plain,
+ * forms and multipart are what a web page can send cross-origin without a CORS preflight.
+ */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const media = header.split(';')[0].trim().toLowerCase();
+  return media === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media);
+}
+
 /**
  * Read and parse a JSON body of at most `limitBytes`.
- * @throws HttpError 413 when too large, 400 when not JSON, 415 for protobuf bodies (only the
- * routes that take protobuf read them, with readRawBody).
+ * @throws HttpError 413 when too large, 415 for a non-JSON Content-Type (protobuf included: only the
+ *   routes that take protobuf read it, with readRawBody), 400 when not JSON or nested deeper than
+ *   MAX_JSON_DEPTH
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (type.includes('protobuf')) {
+  const type = req.headers['content-type'];
+  const declared = Number(req.headers['content-length'] ?? '0');
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+  // An oversized body is a 413 whatever its type; readRawBody refuses it before reading.
+  if (declared <= limitBytes && hasBody && !isJsonContentType(type)) {
     req.resume();
     throw new HttpError(
       415,
-      'a protobuf body is accepted only on /api/v1/forward_backward (as Tinker SDK >= 0.25 sends it); send JSON here',
+      `request bodies must be sent as Content-Type: application/json, got '${(type ?? '(none)').slice(0, 100)}'`,
     );
   }
   const text = (await readRawBody(req, limitBytes)).toString('utf8');
   if (text.trim().length === 0) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (err) {
     throw new HttpError(400, `malformed JSON body: ${(err as Error).message}`);
   }
+  if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) {
+    throw new HttpError(400, `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return parsed;
 }
 
 /**
- * Read a body of at most `limitBytes` as bytes.
+ * Read a body of at most `limitBytes` as bytes (the caller checks its Content-Type).
  * @throws HttpError 413 when too large, 415 for a content encoding other than identity.
  */
 export async function readRawBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
@@ -72,6 +94,20 @@ export async function readRawBody(req: IncomingMessage, limitBytes: number): Pro
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
+}
+
+/** Whether a parsed JSON value nests arrays/objects deeper than `limit` (iterative: no recursion). */
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** Validate a parsed body; a failure is a 400 naming the first bad field and what was expected. */

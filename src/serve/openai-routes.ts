@@ -9,20 +9,49 @@
  * OpenAI stops at 20 and 5) report the raw policy's top tokens at each sampled position.
  *
  * Differences from OpenAI/vLLM, on purpose: the engine samples whole sequences, so a stream sends
- * the text token by token only after sampling finished; `echo`, tools and `logit_bias` are
- * refused with a 400 rather than silently ignored.
+ * the text token by token only after sampling finished; `echo`, tools, `logit_bias`,
+ * `response_format` and `best_of` are refused with a 400 rather than silently ignored.
+ *
+ * Hostile input: prompts are tokenized in a worker thread (tokenizer-pool.ts), and a chat or
+ * completion prompt too long to fit the context by its length alone is refused before tokenizing.
+ * Sampling claims its KV cache from the server's budget (kv-budget.ts) and is skipped when the
+ * client hung up while it waited.
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { SampledSequence, SamplingParams } from '../engine/types.ts';
-import { renderChat } from '../text/chat.ts';
+import { renderChat, type ChatMessage, type RenderOptions } from '../text/chat.ts';
 import type { HfTokenizer } from '../text/tokenizer.ts';
 import { HttpError, parseBody } from './http-util.ts';
+import type { PromptEncoder } from './tokenizer-pool.ts';
 import type { ExtraRoutes } from './server.ts';
 import type { TinkerService } from './tinker-service.ts';
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
-const stopSchema = z.union([z.string(), z.array(z.string()).max(16)]).nullish();
+const stopString = z.string().max(1000);
+const stopSchema = z.union([stopString, z.array(stopString).max(16)]).nullish();
+
+/** OpenAI request fields spell cannot honour; sent non-null they are a 400, not silently dropped. */
+const UNSUPPORTED = [
+  'tools',
+  'tool_choice',
+  'functions',
+  'function_call',
+  'logit_bias',
+  'response_format',
+  'best_of',
+  'suffix',
+] as const;
+
+function refuseUnsupported(body: unknown, route: string): void {
+  if (typeof body !== 'object' || body === null) return;
+  const rec = body as Record<string, unknown>;
+  for (const key of UNSUPPORTED) {
+    if (rec[key] !== undefined && rec[key] !== null) {
+      throw new HttpError(400, `invalid ${route} request: ${key} is not supported by spell serve`);
+    }
+  }
+}
 const commonFields = {
   model: z.string().optional(),
   temperature: finite.refine((v) => v >= 0 && v <= 2, 'expected 0 <= temperature <= 2').nullish(),
@@ -94,11 +123,34 @@ export interface OpenAiRoutesOptions {
   readonly modelName: string;
   readonly tokenizer: HfTokenizer;
   readonly maxContext: number;
+  /** Where prompts are tokenized (default: in this thread, with `tokenizer`). */
+  readonly encoder?: PromptEncoder;
+}
+
+/** A PromptEncoder running in the calling thread (tests, small tools). */
+export function inThreadEncoder(tok: HfTokenizer): PromptEncoder {
+  let longest: number | undefined;
+  return {
+    encode: (text, addSpecialTokens) => Promise.resolve(tok.encode(text, { addSpecialTokens })),
+    renderChat: (messages: readonly ChatMessage[], options: RenderOptions) =>
+      Promise.resolve(renderChat(tok, messages, options).ids),
+    longestTokenChars: () => {
+      if (longest === undefined) {
+        longest = 1;
+        for (let id = 0; id < tok.vocabSize; id++) {
+          longest = Math.max(longest, tok.idToToken(id)?.length ?? 0);
+        }
+      }
+      return Promise.resolve(longest);
+    },
+    close: () => Promise.resolve(),
+  };
 }
 
 /** Build the routes; sampling goes through the service's base engine (serialised with Tinker use). */
 export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions): ExtraRoutes {
   const tok = opts.tokenizer;
+  const encoder = opts.encoder ?? inThreadEncoder(tok);
   const stopIds = tok.endOfTurnIds();
 
   const checkModel = (model: string | undefined): void => {
@@ -110,10 +162,26 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
     }
   };
 
+  /**
+   * Refuse a prompt of `chars` characters that cannot fit the context whatever its tokens: one
+   * token covers at most the longest vocabulary entry (×2 leaves room for normalisation).
+   */
+  const checkLength = async (chars: number, what: string): Promise<void> => {
+    const longest = await encoder.longestTokenChars();
+    const limit = 2 * longest * opts.maxContext;
+    if (chars > limit) {
+      throw new HttpError(
+        400,
+        `${what} of ${chars} characters cannot fit the context length of ${opts.maxContext} tokens (refused without tokenizing above ${limit} characters)`,
+      );
+    }
+  };
+
   const generate = async (
     prompt: number[],
     b: z.infer<z.ZodObject<typeof commonFields>>,
     maxTokens: number,
+    signal: AbortSignal,
     topLogprobs = 0,
   ): Promise<Choice[]> => {
     if (prompt.length + maxTokens > opts.maxContext) {
@@ -135,33 +203,52 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
       stopTokenIds: [...stopIds, ...singleTokenStops],
       ...(b.seed != null ? { seed: b.seed } : {}),
     };
-    const r = await service.base.run((e) =>
-      e.sample({
-        prompt,
-        numSamples: b.n ?? 1,
-        params,
-        ...(topLogprobs > 0 ? { topLogprobs } : {}),
-      }),
+    const n = b.n ?? 1;
+    const r = await service.kv.claim(n * (prompt.length + maxTokens), 'this request', () =>
+      service.base.run(
+        (e) =>
+          e.sample({
+            prompt,
+            numSamples: n,
+            params,
+            ...(topLogprobs > 0 ? { topLogprobs } : {}),
+          }),
+        signal,
+      ),
     );
     return r.sequences.map((seq) => cutAtStop(tok, seq, stops, new Set(stopIds)));
   };
 
-  const chat = async (body: unknown, res: ServerResponse): Promise<unknown> => {
+  const chat = async (
+    body: unknown,
+    res: ServerResponse,
+    signal: AbortSignal,
+  ): Promise<unknown> => {
+    refuseUnsupported(body, 'chat.completions');
     const b = parseBody(chatSchema, body, 'chat.completions');
     checkModel(b.model);
     const kwargs = b.chat_template_kwargs ?? {};
     const thinking = kwargs.enable_thinking;
-    const prompt = renderChat(tok, b.messages, {
+    await checkLength(messageChars(b.messages), 'the conversation');
+    const prompt = await encoder.renderChat(b.messages, {
       addGenerationPrompt: true,
       ...(typeof thinking === 'boolean' ? { enableThinking: thinking } : {}),
       templateKwargs: kwargs,
-    }).ids;
+    });
     const maxTokens =
-      b.max_completion_tokens ?? b.max_tokens ?? Math.min(256, opts.maxContext - prompt.length);
+      b.max_completion_tokens ??
+      b.max_tokens ??
+      Math.max(1, Math.min(256, opts.maxContext - prompt.length));
     if (b.top_logprobs != null && b.top_logprobs > 0 && !b.logprobs) {
       throw new HttpError(400, 'top_logprobs needs logprobs: true (as OpenAI requires)');
     }
-    const choices = await generate(prompt, b, maxTokens, b.logprobs ? (b.top_logprobs ?? 0) : 0);
+    const choices = await generate(
+      prompt,
+      b,
+      maxTokens,
+      signal,
+      b.logprobs ? (b.top_logprobs ?? 0) : 0,
+    );
     const id = `chatcmpl-${Date.now().toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
     const usage = usageOf(prompt, choices);
@@ -220,15 +307,22 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
     };
   };
 
-  const completions = async (body: unknown, res: ServerResponse): Promise<unknown> => {
+  const completions = async (
+    body: unknown,
+    res: ServerResponse,
+    signal: AbortSignal,
+  ): Promise<unknown> => {
+    refuseUnsupported(body, 'completions');
     const b = parseBody(completionSchema, body, 'completions');
     checkModel(b.model);
-    const prompts = toPrompts(tok, b.prompt);
+    const texts = typeof b.prompt === 'string' ? [b.prompt] : b.prompt;
+    for (const p of texts) if (typeof p === 'string') await checkLength(p.length, 'a prompt');
+    const prompts = await toPrompts(encoder, b.prompt);
     const all: Choice[] = [];
     const promptTokens: number[] = [];
     for (const prompt of prompts) {
       const maxTokens = b.max_tokens ?? 16;
-      all.push(...(await generate(prompt, b, maxTokens, b.logprobs ?? 0)));
+      all.push(...(await generate(prompt, b, maxTokens, signal, b.logprobs ?? 0)));
       promptTokens.push(...prompt);
     }
     const id = `cmpl-${Date.now().toString(36)}`;
@@ -292,16 +386,17 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
     };
   };
 
-  const tokenize = (body: unknown): Promise<unknown> => {
+  // Texts longer than the context are legal here (eval truncates long documents by their ids).
+  const tokenize = async (body: unknown): Promise<unknown> => {
     const b = parseBody(tokenizeSchema, body, 'tokenize');
     checkModel(b.model);
     const tokens =
       'prompt' in b
-        ? tok.encode(b.prompt, { addSpecialTokens: b.add_special_tokens ?? true })
-        : renderChat(tok, b.messages, {
+        ? await encoder.encode(b.prompt, b.add_special_tokens ?? true)
+        : await encoder.renderChat(b.messages, {
             addGenerationPrompt: b.add_generation_prompt ?? true,
-          }).ids;
-    return Promise.resolve({ count: tokens.length, max_model_len: opts.maxContext, tokens });
+          });
+    return { count: tokens.length, max_model_len: opts.maxContext, tokens };
   };
 
   const detokenize = (body: unknown): Promise<unknown> => {
@@ -374,12 +469,23 @@ export function cutAtStop(
   return { text, seq, finish, tokens };
 }
 
-function toPrompts(tok: HfTokenizer, p: string | string[] | number[] | number[][]): number[][] {
-  if (typeof p === 'string') return [tok.encode(p, { addSpecialTokens: false })];
+async function toPrompts(
+  encoder: PromptEncoder,
+  p: string | string[] | number[] | number[][],
+): Promise<number[][]> {
+  if (typeof p === 'string') return [await encoder.encode(p, false)];
   if (p.length > 0 && typeof p[0] === 'number') return [p as number[]];
-  return (p as (string | number[])[]).map((x) =>
-    typeof x === 'string' ? tok.encode(x, { addSpecialTokens: false }) : x,
-  );
+  const out: number[][] = [];
+  for (const x of p as (string | number[])[]) {
+    out.push(typeof x === 'string' ? await encoder.encode(x, false) : x);
+  }
+  return out;
+}
+
+function messageChars(messages: readonly ChatMessage[]): number {
+  let n = 0;
+  for (const m of messages) n += m.content.length + (m.reasoning_content?.length ?? 0);
+  return n;
 }
 
 function usageOf(prompt: readonly number[], choices: readonly Choice[]): Record<string, number> {

@@ -12,24 +12,44 @@ import type { AddressInfo } from 'node:net';
 import { ConfigurationError, DataError, EngineError, SpellError } from '../core/errors.ts';
 import * as proto from '../engine/tinker/proto.ts';
 import { HttpError, readJsonBody, readRawBody, sendBytes, sendJson } from './http-util.ts';
-import { TinkerService, type EngineProvider } from './tinker-service.ts';
+import { checkRequestOrigin, isLoopbackHost, scrubPaths } from './request-guard.ts';
+import { TinkerService, type EngineProvider, type TinkerServiceOptions } from './tinker-service.ts';
 
-/** A route that may stream its own answer (then it returns undefined after writing `res`). */
-export type RouteHandler = (body: unknown, res: ServerResponse) => Promise<unknown>;
+/**
+ * A route that may stream its own answer (then it returns undefined after writing `res`).
+ * `signal` aborts when the client hangs up before the answer is complete.
+ */
+export type RouteHandler = (
+  body: unknown,
+  res: ServerResponse,
+  signal: AbortSignal,
+) => Promise<unknown>;
 
 export interface ExtraRoutes {
   readonly get: ReadonlyMap<string, () => Promise<unknown>>;
   readonly post: ReadonlyMap<string, RouteHandler>;
+  /** Called when the server closes (e.g. to stop a worker the routes use). */
+  readonly close?: () => Promise<void>;
 }
 
 export interface ServeOptions {
   readonly provider: EngineProvider;
-  /** Default 127.0.0.1; anything else must be asked for explicitly. */
+  /** Default 127.0.0.1; anything else must be asked for explicitly, and needs `apiKey`. */
   readonly host?: string;
   /** 0 picks a free port. Default 8000. */
   readonly port?: number;
-  /** When set, every route but the health checks needs `X-API-Key` or `Authorization: Bearer`. */
+  /**
+   * When set, every route but the health checks needs `X-API-Key` or `Authorization: Bearer`.
+   * Must not be empty; required when `host` is not a loopback address.
+   */
   readonly apiKey?: string;
+  /** Origins (scheme://host[:port]) allowed besides the server's own (default none). */
+  readonly allowedOrigins?: readonly string[];
+  /** Engine limits and memory budget (see TinkerServiceOptions). */
+  readonly limits?: Pick<
+    TinkerServiceOptions,
+    'maxEngines' | 'idleUnloadMs' | 'kvBudgetBytes' | 'kvBytesPerToken'
+  >;
   /** Largest accepted request body (default 64 MiB). */
   readonly maxBodyBytes?: number;
   /** retrieve_future hold time in ms (default 25 000). */
@@ -53,9 +73,21 @@ const HEALTH_PATHS = new Set(['/api/v1/healthz', '/healthz', '/health']);
  * @throws whatever the engine provider throws for a bad model folder.
  */
 export async function startServer(opts: ServeOptions): Promise<SpellServer> {
+  const host = opts.host ?? '127.0.0.1';
+  if (opts.apiKey !== undefined && opts.apiKey.trim() === '') {
+    throw new ConfigurationError(
+      'the API key is empty; pass a non-empty --api-key (an empty key would disable authentication)',
+    );
+  }
+  if (!isLoopbackHost(host) && opts.apiKey === undefined) {
+    throw new ConfigurationError(
+      `refusing to bind ${host} without an API key: anyone who can reach it could train and sample; pass --api-key <KEY> (or bind 127.0.0.1)`,
+    );
+  }
   const service = new TinkerService({
     provider: opts.provider,
     ...(opts.longPollMs !== undefined ? { longPollMs: opts.longPollMs } : {}),
+    ...opts.limits,
   });
   try {
     await service.ready();
@@ -72,15 +104,22 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
   ]);
   for (const [path, h] of extra?.get ?? []) get.set(path, h);
   const maxBody = opts.maxBodyBytes ?? 64 * 1024 * 1024;
+  let boundPort = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+    const path = routePath(req.url);
     if (HEALTH_PATHS.has(path)) {
       req.resume();
       sendJson(res, 200, { status: 'ok' });
       return;
     }
+    checkRequestOrigin(req, {
+      port: boundPort,
+      host,
+      apiKey: opts.apiKey,
+      allowedOrigins: opts.allowedOrigins ?? [],
+    });
     if (opts.apiKey !== undefined && !authorised(req, opts.apiKey)) {
       req.resume();
       throw new HttpError(
@@ -94,7 +133,7 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
       const h = get.get(path);
       if (h) return sendJson(res, 200, await h());
       if (samplerMatch) {
-        return sendJson(res, 200, service.samplerInfo(decodeURIComponent(samplerMatch[1])));
+        return sendJson(res, 200, service.samplerInfo(decodePathSegment(samplerMatch[1])));
       }
     } else if (method === 'POST') {
       let h = post.get(path);
@@ -102,13 +141,14 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
         let body: unknown;
         if (path === '/api/v1/forward_backward' && isProtobuf(req)) {
           // SDK >= 0.25: protobuf body; forward-only passes come here too (`forward_only`).
+          // application/x-protobuf is no CORS-simple type, so a page cannot send it unpreflighted.
           const decoded = proto.decodeForwardBackwardRequest(await readRawBody(req, maxBody));
           body = decoded.body;
           if (decoded.forwardOnly) h = post.get('/api/v1/forward') ?? h;
         } else {
           body = await readJsonBody(req, maxBody);
         }
-        const out = await h(body, res);
+        const out = await h(body, res, abortOnHangUp(res));
         if (res.headersSent) return;
         const kind = path === '/api/v1/retrieve_future' ? proto.protoResultKind(out) : undefined;
         if (kind !== undefined && acceptsProtobuf(req)) {
@@ -141,22 +181,29 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
       }
       // Stop reading an over-long or refused body, but answer first.
       res.setHeader('connection', 'close');
-      sendJson(res, status, { detail });
+      sendJson(res, status, { detail: scrubPaths(detail) });
     });
   });
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
   server.keepAliveTimeout = 5_000;
-  const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 8000, host, () => {
-      server.off('error', reject);
-      resolve();
+  const wanted = opts.port ?? 8000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(wanted, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await extra?.close?.();
+    await service.close();
+    throw listenError(err, host, wanted);
+  }
   const port = (server.address() as AddressInfo).port;
+  boundPort = port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}`,
@@ -168,6 +215,7 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await extra?.close?.();
       await service.close();
     },
   };
@@ -180,6 +228,55 @@ function isProtobuf(req: IncomingMessage): boolean {
 /** The SDK (>= 0.25) asks for protobuf results of samples and forward/backward passes. */
 function acceptsProtobuf(req: IncomingMessage): boolean {
   return (req.headers.accept ?? '').includes(proto.PROTO_CONTENT_TYPE);
+}
+
+/** The request's path without trailing slashes. @throws HttpError 400 for an unparsable URL */
+function routePath(url: string | undefined): string {
+  let path: string;
+  try {
+    path = new URL(url ?? '/', 'http://localhost').pathname;
+  } catch {
+    throw new HttpError(400, 'malformed request URL');
+  }
+  return path.replace(/\/+$/, '') || '/';
+}
+
+/** @throws HttpError 400 for malformed percent-encoding */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(
+      400,
+      `malformed percent-encoding in path segment '${segment.slice(0, 100)}'`,
+    );
+  }
+}
+
+/** An AbortSignal that fires when the client goes away before its answer was sent in full. */
+function abortOnHangUp(res: ServerResponse): AbortSignal {
+  const ctl = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) ctl.abort(new HttpError(499, 'the client closed the request'));
+  });
+  return ctl.signal;
+}
+
+/** A failed listen as a one-line ConfigurationError (the CLI exits 2 with it). */
+function listenError(err: unknown, host: string, port: number): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new ConfigurationError(
+      `port ${port} on ${host} is already in use; stop the other server or pass another --port (0 picks a free one)`,
+    );
+  }
+  if (code === 'EACCES') {
+    return new ConfigurationError(`no permission to listen on ${host}:${port}; use a port >= 1024`);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new ConfigurationError(`cannot bind ${host}: not an address of this machine`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 function authorised(req: IncomingMessage, key: string): boolean {

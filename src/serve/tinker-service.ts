@@ -19,18 +19,23 @@
  * archive download, publishing/TTL, stale-session unloading, dro/cispo losses.
  */
 import { randomBytes } from 'node:crypto';
+import { totalmem } from 'node:os';
 import type { z } from 'zod';
 import type { EngineInfo, PolicyEngine } from '../engine/types.ts';
 import * as w from '../engine/tinker/wire.ts';
 import type { LoraOptions } from '../model/index.ts';
 import { FutureStore } from './future-store.ts';
 import { HttpError, parseBody } from './http-util.ts';
+import { KvBudget } from './kv-budget.ts';
 import { ModelQueue } from './model-queue.ts';
+import { scrubPaths } from './request-guard.ts';
 
 /** Where engines come from: one fresh engine on the base weights per call. */
 export interface EngineProvider {
   /** The base model name clients pass as `base_model`. */
   readonly modelName: string;
+  /** KV-cache bytes one sampled token holds (layers × 2 × kv heads × head dim × 4), when known. */
+  readonly kvBytesPerToken?: number;
   /** A fresh engine on the base model; with `lora`, training LoRA adapters on a frozen base. */
   create(opts?: { readonly lora?: LoraOptions }): Promise<PolicyEngine>;
 }
@@ -41,18 +46,67 @@ export interface TinkerServiceOptions {
   readonly longPollMs?: number;
   /** max_tokens when a sample request has none (default 256). */
   readonly defaultMaxTokens?: number;
+  /**
+   * Most engines (worker threads with a model each) alive at once, the base engine included
+   * (default 8). Idle path-sampler engines and idle models of silent sessions are unloaded to make
+   * room; past that, create_model answers 429.
+   */
+  readonly maxEngines?: number;
+  /** An engine unused this long (and, for a training model, its session silent) may be unloaded (default 10 min). */
+  readonly idleUnloadMs?: number;
+  /** KV-cache bytes all running and queued sampling requests may claim together (default: a quarter of RAM). */
+  readonly kvBudgetBytes?: number;
+  /** Overrides the provider's kvBytesPerToken (tests). */
+  readonly kvBytesPerToken?: number;
 }
 
 /** Serialises every call into one engine. */
 export class EngineSlot {
   private chain: Promise<unknown> = Promise.resolve();
+  /** Calls queued or running. */
+  private active = 0;
+  /** When the last call finished (or the slot was made). */
+  lastUsed = Date.now();
+  /** Set when the slot must not take new work (its checkpoint was re-saved, or it was unloaded). */
+  private retiredBecause: string | undefined;
   constructor(readonly engine: Promise<PolicyEngine>) {
     engine.catch(() => undefined); // surfaced on first use
   }
-  run<T>(fn: (e: PolicyEngine) => Promise<T>): Promise<T> {
-    const p = this.chain.then(async () => fn(await this.engine));
+  get busy(): boolean {
+    return this.active > 0;
+  }
+  /**
+   * Queue `fn` behind earlier calls. When `signal` aborts before `fn`'s turn, `fn` never runs
+   * (an abandoned request costs nothing).
+   */
+  run<T>(fn: (e: PolicyEngine) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.retiredBecause !== undefined) {
+      return Promise.reject(new HttpError(400, this.retiredBecause));
+    }
+    this.active++;
+    const p = this.chain
+      .then(async () => {
+        signal?.throwIfAborted();
+        return fn(await this.engine);
+      })
+      .finally(() => {
+        this.active--;
+        this.lastUsed = Date.now();
+      });
     this.chain = p.catch(() => undefined);
     return p;
+  }
+  /** Refuse new work with `reason`, then close the engine once queued work is done. */
+  retire(reason: string): Promise<void> {
+    const closing = this.run((e) => e.close()).catch(() => undefined);
+    this.retiredBecause = reason;
+    return closing;
+  }
+  /** Close the engine now, abandoning whatever runs (server shutdown). */
+  async kill(): Promise<void> {
+    this.retiredBecause ??= 'the server is shutting down';
+    const engine = await this.engine.catch(() => undefined);
+    await engine?.close();
   }
 }
 
@@ -89,7 +143,10 @@ interface SamplingSession {
 interface Checkpoint {
   readonly ref: string;
   readonly modelId: string;
+  /** The LoRA shape of the saving model (create-via-load and weights_info read it). */
   readonly lora: LoraOptions | undefined;
+  /** Bumped on every save to the same path, so engines loaded from an older save are not reused. */
+  readonly generation: number;
 }
 
 interface Dedup {
@@ -108,13 +165,32 @@ export class TinkerService {
   private readonly samplers = new Map<string, SamplingSession>();
   private readonly checkpoints = new Map<string, Checkpoint>();
   private readonly dedup = new Map<string, Dedup>();
+  /** Engines loaded from a checkpoint path, by `<ref>#<generation>`. */
   private readonly pathSlots = new Map<string, EngineSlot>();
+  private generation = 0;
   readonly base: EngineSlot;
   private baseInfo: Promise<EngineInfo>;
+  /** Bounds the KV cache memory of sampling requests (admission control). */
+  readonly kv: KvBudget;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly opts: TinkerServiceOptions) {
     this.base = new EngineSlot(opts.provider.create());
     this.baseInfo = this.base.run((e) => e.info());
+    this.kv = new KvBudget(
+      opts.kvBudgetBytes ?? Math.floor(totalmem() / 4),
+      opts.kvBytesPerToken ?? opts.provider.kvBytesPerToken,
+    );
+    const idle = this.opts.idleUnloadMs ?? 600_000;
+    this.sweeper = setInterval(() => void this.unloadIdle(), Math.min(60_000, idle / 4));
+    this.sweeper.unref();
+  }
+
+  /** How many engines are alive (base, training models, path samplers). */
+  engineCount(): number {
+    let n = 1 + this.pathSlots.size;
+    for (const m of this.models.values()) if (!m.unloaded) n++;
+    return n;
   }
 
   /** Resolves once the base engine is up (so a broken model folder fails at startup). */
@@ -161,6 +237,8 @@ export class TinkerService {
           ...(info.vocabSize !== undefined ? { vocab_size: info.vocabSize } : {}),
         },
       ],
+      // Lets a spell client know it may send the learner temperature (spell-algorithm.md §7.2).
+      loss_fn_config_keys: ['clip_low_threshold', 'clip_high_threshold', w.LOSS_TEMPERATURE_KEY],
     };
   }
 
@@ -175,13 +253,65 @@ export class TinkerService {
     };
   }
 
+  /** Stop every engine now; running computations are abandoned, not finished. */
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     const slots = [
       this.base,
       ...[...this.models.values()].map((m) => m.slot),
       ...this.pathSlots.values(),
     ];
-    await Promise.allSettled(slots.map((s) => s.run((e) => e.close())));
+    await Promise.allSettled(slots.map((s) => s.kill()));
+  }
+
+  /**
+   * Unload engines idle for longer than idleUnloadMs: path-sampler engines (reloadable from disk),
+   * and training models whose session has also stopped sending heartbeats.
+   * @returns how many engines were unloaded
+   */
+  async unloadIdle(now = Date.now()): Promise<number> {
+    const idle = this.opts.idleUnloadMs ?? 600_000;
+    const closing: Promise<void>[] = [];
+    for (const [key, slot] of this.pathSlots) {
+      if (!slot.busy && now - slot.lastUsed >= idle) {
+        this.pathSlots.delete(key);
+        closing.push(
+          slot.retire('its engine was unloaded after being idle; create a new sampling session'),
+        );
+      }
+    }
+    for (const m of this.models.values()) {
+      const beat = this.sessions.get(m.sessionId)?.lastBeat ?? 0;
+      if (!m.unloaded && !m.slot.busy && now - m.slot.lastUsed >= idle && now - beat >= idle) {
+        m.unloaded = true;
+        closing.push(m.slot.retire(`model ${m.id} was unloaded after being idle`));
+      }
+    }
+    await Promise.all(closing);
+    return closing.length;
+  }
+
+  /** Make room for one more engine, or answer 429 naming the limit. */
+  private async reserveEngine(): Promise<void> {
+    const max = this.opts.maxEngines ?? 8;
+    if (this.engineCount() < max) return;
+    // Path-sampler engines can be reloaded from disk: the least recently used idle one goes first.
+    const idlePaths = [...this.pathSlots.entries()]
+      .filter(([, s]) => !s.busy)
+      .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    const first = idlePaths[0];
+    if (first) {
+      this.pathSlots.delete(first[0]);
+      await first[1].retire(
+        'its engine was unloaded to make room for another; create a new sampling session',
+      );
+      return;
+    }
+    if ((await this.unloadIdle()) > 0 && this.engineCount() < max) return;
+    throw new HttpError(
+      429,
+      `this server already holds ${this.engineCount()} engines (limit ${max}, --max-engines); unload_model one you no longer need and retry`,
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -237,49 +367,56 @@ export class TinkerService {
     }
   }
 
-  private createModel(body: unknown): Promise<unknown> {
+  private async createModel(body: unknown): Promise<unknown> {
     const b = parseBody(w.createModelSchema, body, 'create_model');
     this.session(b.session_id);
     this.checkBaseModel(b.base_model, 'base_model');
     const key = `create_model ${b.session_id}/${b.model_seq_id ?? `auto-${++this.counter}`}`;
     const bodyKey = JSON.stringify(body);
     const prior = this.deduped(key, bodyKey);
-    if (prior) return Promise.resolve({ request_id: prior });
-    const model = this.newModel(b.session_id, b.model_seq_id, loraOptions(b.lora_config));
+    if (prior) return { request_id: prior };
+    const model = await this.newModel(b.session_id, b.model_seq_id, loraOptions(b.lora_config));
     const id = model.id;
-    const engine = model.slot.engine;
     const requestId = this.futures.track(
-      engine.then(() => ({ model_id: id, type: 'create_model' })),
+      model.slot.engine.then(() => ({ model_id: id, type: 'create_model' })),
     );
     this.remember(key, bodyKey, requestId);
-    return Promise.resolve({ request_id: requestId, model_id: id });
+    return { request_id: requestId, model_id: id };
   }
 
   /**
-   * A training model on a fresh engine. Its id is the hosted form `<session>:train:<model_seq_id>`,
-   * which SDK >= 0.30 derives on its own for a model created by load_weights.
+   * A training model on a fresh engine (reserved against --max-engines). Its id is the hosted form
+   * `<session>:train:<model_seq_id>`, which SDK >= 0.30 derives on its own for a model created by
+   * load_weights.
    */
-  private newModel(
+  private async newModel(
     sessionId: string,
     modelSeqId: number | undefined,
     lora: LoraOptions | undefined,
-  ): TrainingModel {
+  ): Promise<TrainingModel> {
     const id = modelSeqId !== undefined ? `${sessionId}:train:${modelSeqId}` : this.newId('model');
-    if (this.models.has(id)) {
-      throw new HttpError(409, `model ${id} exists already (model_seq_id ${modelSeqId} was used)`);
-    }
+    const taken = (): HttpError =>
+      new HttpError(409, `model ${id} exists already (model_seq_id ${modelSeqId} was used)`);
+    if (this.models.has(id)) throw taken();
+    await this.reserveEngine();
+    if (this.models.has(id)) throw taken(); // created meanwhile
+    const engine = this.opts.provider.create(lora ? { lora } : {});
     const model: TrainingModel = {
       id,
       sessionId,
       loraRank: lora?.rank ?? 0,
       lora,
-      slot: new EngineSlot(this.opts.provider.create(lora ? { lora } : {})),
+      slot: new EngineSlot(engine),
       queue: new ModelQueue(id, (work) => this.futures.track(work)),
       counters: { forward: 0, forwardBackward: 0, optimStep: 0, saves: 0, loads: 0 },
       samplerVersion: 0,
       unloaded: false,
     };
     this.models.set(id, model);
+    // A model whose engine failed to start holds nothing: forget it, so it does not count.
+    engine.catch(() => {
+      if (this.models.get(id) === model) this.models.delete(id);
+    });
     return model;
   }
 
@@ -309,7 +446,7 @@ export class TinkerService {
     const m = this.model(b.model_id);
     m.unloaded = true;
     const work = m.slot
-      .run((e) => e.close())
+      .retire(`model ${m.id} was unloaded`)
       .then(() => ({ model_id: m.id, type: 'unload_model' }));
     return Promise.resolve({ request_id: this.futures.track(work), model_id: m.id });
   }
@@ -370,7 +507,7 @@ export class TinkerService {
     const requestId = m.queue.submit(b.seq_id, JSON.stringify(body), () =>
       m.slot.run(async (e) => {
         const ref = await e.save(`${fileSafe(m.id)}-weights-${name}`);
-        this.checkpoints.set(path, { ref, modelId: m.id, lora: m.lora });
+        this.recordCheckpoint(path, ref, m);
         m.counters.saves++;
         return { path, type: 'save_weights' };
       }),
@@ -395,7 +532,7 @@ export class TinkerService {
         const result: Record<string, unknown> = { type: 'save_weights_for_sampler' };
         if (path !== undefined) {
           const ref = await e.save(`${fileSafe(m.id)}-sampler-${name}`);
-          this.checkpoints.set(path, { ref, modelId: m.id, lora: m.lora });
+          this.recordCheckpoint(path, ref, m);
           result.path = path;
         }
         if (ephemeralSeq != null) {
@@ -409,6 +546,27 @@ export class TinkerService {
       }),
     );
     return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  /**
+   * Remember a (re-)saved checkpoint. Engines loaded from an earlier save of the same folder hold
+   * old weights: they are retired, so new sessions on the path load the new save.
+   */
+  private recordCheckpoint(path: string, ref: string, m: TrainingModel): void {
+    this.checkpoints.set(path, {
+      ref,
+      modelId: m.id,
+      lora: m.lora,
+      generation: ++this.generation,
+    });
+    for (const [key, slot] of this.pathSlots) {
+      if (key.startsWith(`${ref}#`)) {
+        this.pathSlots.delete(key);
+        void slot.retire(
+          `checkpoint ${path} was saved again since this sampling session was created; create a new sampling session for the new weights`,
+        );
+      }
+    }
   }
 
   private checkpoint(path: string): Checkpoint {
@@ -452,7 +610,11 @@ export class TinkerService {
    * the model (LoRA shape from the checkpoint) with the load as its first request; the model's
    * own seq_ids then start at 1.
    */
-  private createViaLoad(b: w.LoadWeightsWire, ckpt: Checkpoint, bodyKey: string): Promise<unknown> {
+  private async createViaLoad(
+    b: w.LoadWeightsWire,
+    ckpt: Checkpoint,
+    bodyKey: string,
+  ): Promise<unknown> {
     if (b.session_id == null || b.model_seq_id == null) {
       throw new HttpError(
         400,
@@ -463,8 +625,8 @@ export class TinkerService {
     if (b.base_model != null) this.checkBaseModel(b.base_model, 'base_model');
     const key = `create_model ${b.session_id}/${b.model_seq_id}`;
     const prior = this.deduped(key, bodyKey);
-    if (prior) return Promise.resolve({ request_id: prior });
-    const m = this.newModel(b.session_id, b.model_seq_id, ckpt.lora);
+    if (prior) return { request_id: prior };
+    const m = await this.newModel(b.session_id, b.model_seq_id, ckpt.lora);
     const work = m.slot.run(async (e) => {
       await e.load(ckpt.ref);
       m.counters.loads++;
@@ -472,7 +634,7 @@ export class TinkerService {
     });
     const requestId = this.futures.track(work);
     this.remember(key, bodyKey, requestId);
-    return Promise.resolve({ request_id: requestId, model_id: m.id });
+    return { request_id: requestId, model_id: m.id };
   }
 
   /** What `create_training_client_from_state` reads before creating the model to load into. */
@@ -493,22 +655,32 @@ export class TinkerService {
     });
   }
 
-  private slotForPath(path: string): EngineSlot {
+  private async slotForPath(path: string): Promise<EngineSlot> {
     const ckpt = this.checkpoint(path);
-    let slot = this.pathSlots.get(ckpt.ref);
-    if (!slot) {
-      const engine = this.opts.provider.create().then(async (e) => {
+    const key = `${ckpt.ref}#${ckpt.generation}`;
+    const cached = this.pathSlots.get(key);
+    if (cached) return cached;
+    await this.reserveEngine();
+    const engine = this.opts.provider.create().then(async (e) => {
+      try {
         await e.load(ckpt.ref);
         await e.refreshSampler();
         return e;
-      });
-      slot = new EngineSlot(engine);
-      this.pathSlots.set(ckpt.ref, slot);
-    }
+      } catch (err) {
+        await e.close(); // a failed load must not leave a worker behind
+        throw err;
+      }
+    });
+    const slot = new EngineSlot(engine);
+    this.pathSlots.set(key, slot);
+    // Not cached when it fails: the next request retries (the folder may be fixed by then).
+    engine.catch(() => {
+      if (this.pathSlots.get(key) === slot) this.pathSlots.delete(key);
+    });
     return slot;
   }
 
-  private createSamplingSession(body: unknown): Promise<unknown> {
+  private async createSamplingSession(body: unknown): Promise<unknown> {
     const b = parseBody(w.createSamplingSessionSchema, body, 'create_sampling_session');
     this.session(b.session_id);
     if ((b.base_model == null) === (b.model_path == null)) {
@@ -519,21 +691,20 @@ export class TinkerService {
     }
     const id = `${b.session_id}:sample:${b.sampling_session_seq_id}`;
     const prior = this.deduped(`sampling session ${id}`, JSON.stringify(body));
-    if (prior)
-      return Promise.resolve({ sampling_session_id: prior, type: 'create_sampling_session' });
+    if (prior) return { sampling_session_id: prior, type: 'create_sampling_session' };
     let session: SamplingSession;
     if (b.model_path != null) {
-      session = { id, slot: this.slotForPath(b.model_path), modelPath: b.model_path };
+      session = { id, slot: await this.slotForPath(b.model_path), modelPath: b.model_path };
     } else {
       this.checkBaseModel(b.base_model!, 'base_model');
       session = { id, slot: this.base };
     }
     this.samplers.set(id, session);
     this.remember(`sampling session ${id}`, JSON.stringify(body), id);
-    return Promise.resolve({ sampling_session_id: id, type: 'create_sampling_session' });
+    return { sampling_session_id: id, type: 'create_sampling_session' };
   }
 
-  private sample(body: unknown): Promise<unknown> {
+  private async sample(body: unknown): Promise<unknown> {
     const b = parseBody(w.sampleRequestSchema, body, 'asample');
     const ways = [b.sampling_session_id, b.model_path, b.base_model].filter((x) => x != null);
     if (ways.length !== 1) {
@@ -558,55 +729,58 @@ export class TinkerService {
         throw new HttpError(404, `unknown sampling_session_id '${b.sampling_session_id}'`);
       slot = session.slot;
     } else if (b.model_path != null) {
-      slot = this.slotForPath(b.model_path);
+      slot = await this.slotForPath(b.model_path);
     } else {
       this.checkBaseModel(b.base_model!, 'base_model');
       slot = this.base;
     }
     const prompt = w.decodeModelInput(b.prompt, 'prompt');
     const params = w.decodeSamplingParams(b.sampling_params, this.opts.defaultMaxTokens ?? 256);
+    const tokens = b.num_samples * (prompt.length + params.maxTokens);
     const run = (): Promise<unknown> =>
-      slot.run(async (e) => {
-        const m = session?.model;
-        if (m && (m.unloaded || session?.version !== m.samplerVersion)) {
-          throw new HttpError(
-            400,
-            `sampling session ${session?.id} is stale: model ${m.id} has replaced those sampler weights (spell serve keeps only a model's latest sampler); create a new sampling session`,
-          );
-        }
-        const r = await e.sample({
-          prompt,
-          numSamples: b.num_samples,
-          params,
-          ...(b.topk_sample_logprobs > 0 ? { topLogprobs: b.topk_sample_logprobs } : {}),
-          ...(scorePrompt ? { promptLogprobs: { topK: b.topk_prompt_logprobs } } : {}),
-        });
-        // prompt_logprobs_last_n: only the last n positions are reported, the rest are null.
-        const keepFrom = b.prompt_logprobs_last_n ? prompt.length - b.prompt_logprobs_last_n : 0;
-        const tail = <T>(xs: T[] | undefined, empty: T): T[] | null =>
-          xs ? xs.map((x, i) => (i >= keepFrom ? x : empty)) : null;
-        return {
-          type: 'sample',
-          sequences: r.sequences.map((s) => ({
-            tokens: s.tokens,
-            logprobs: s.logprobs,
-            stop_reason: s.stopReason,
-            ...(s.topLogprobs
-              ? { topk_logprobs: s.topLogprobs.map((row) => row.map(([t, l]) => [t, l])) }
-              : {}),
-          })),
-          prompt_logprobs: scorePrompt ? tail(r.promptLogprobs, null) : null,
-          topk_prompt_logprobs:
-            b.topk_prompt_logprobs > 0
-              ? (tail(
-                  r.promptTopLogprobs?.map((row, i) =>
-                    i === 0 ? null : row.map(([t, l]) => [t, l]),
-                  ),
-                  null,
-                ) ?? null)
-              : null,
-        };
-      });
+      this.kv.claim(tokens, 'asample', () =>
+        slot.run(async (e) => {
+          const m = session?.model;
+          if (m && (m.unloaded || session?.version !== m.samplerVersion)) {
+            throw new HttpError(
+              400,
+              `sampling session ${session?.id} is stale: model ${m.id} has replaced those sampler weights (spell serve keeps only a model's latest sampler); create a new sampling session`,
+            );
+          }
+          const r = await e.sample({
+            prompt,
+            numSamples: b.num_samples,
+            params,
+            ...(b.topk_sample_logprobs > 0 ? { topLogprobs: b.topk_sample_logprobs } : {}),
+            ...(scorePrompt ? { promptLogprobs: { topK: b.topk_prompt_logprobs } } : {}),
+          });
+          // prompt_logprobs_last_n: only the last n positions are reported, the rest are null.
+          const keepFrom = b.prompt_logprobs_last_n ? prompt.length - b.prompt_logprobs_last_n : 0;
+          const tail = <T>(xs: T[] | undefined, empty: T): T[] | null =>
+            xs ? xs.map((x, i) => (i >= keepFrom ? x : empty)) : null;
+          return {
+            type: 'sample',
+            sequences: r.sequences.map((s) => ({
+              tokens: s.tokens,
+              logprobs: s.logprobs,
+              stop_reason: s.stopReason,
+              ...(s.topLogprobs
+                ? { topk_logprobs: s.topLogprobs.map((row) => row.map(([t, l]) => [t, l])) }
+                : {}),
+            })),
+            prompt_logprobs: scorePrompt ? tail(r.promptLogprobs, null) : null,
+            topk_prompt_logprobs:
+              b.topk_prompt_logprobs > 0
+                ? (tail(
+                    r.promptTopLogprobs?.map((row, i) =>
+                      i === 0 ? null : row.map(([t, l]) => [t, l]),
+                    ),
+                    null,
+                  ) ?? null)
+                : null,
+          };
+        }),
+      );
     // SDK >= 0.30 stamps each sampled sequence with an id from the submission answer.
     const submitted = (requestId: string): unknown => ({
       request_id: requestId,
@@ -616,12 +790,12 @@ export class TinkerService {
       const key = `asample ${b.sampling_session_id}/${b.seq_id}`;
       const bodyKey = JSON.stringify(body);
       const prior = this.deduped(key, bodyKey);
-      if (prior && this.futures.has(prior)) return Promise.resolve(submitted(prior));
+      if (prior && this.futures.has(prior)) return submitted(prior);
       const requestId = this.futures.track(run());
       this.remember(key, bodyKey, requestId);
-      return Promise.resolve(submitted(requestId));
+      return submitted(requestId);
     }
-    return Promise.resolve(submitted(this.futures.track(run())));
+    return submitted(this.futures.track(run()));
   }
 
   private async retrieveFuture(body: unknown): Promise<unknown> {
@@ -630,7 +804,9 @@ export class TinkerService {
     if (state.status === 'pending') {
       return { type: 'try_again', request_id: b.request_id, queue_state: 'active' };
     }
-    if (state.status === 'failed') return { error: state.error, category: state.category };
+    if (state.status === 'failed') {
+      return { error: scrubPaths(state.error), category: state.category };
+    }
     return state.result;
   }
 }

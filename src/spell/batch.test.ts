@@ -30,7 +30,9 @@ function baseInput(over: Partial<Input> = {}): Input {
       q('b3', 'mc', 'zero_variance'),
     ],
     verifierBuffer: [group('v1', 4), group('v2', 4), group('v3', 4)],
-    verifierGroups: 2,
+    // 2 kept groups × 2 samples × 1 / 2 votes = 2 verifier groups.
+    verifierUpdateRatio: 1,
+    verifierVotes: 2,
     badCaseRatio: 1,
     worldSize: 1,
     badCaseRng: new Rng(1),
@@ -61,7 +63,7 @@ describe('final batch assembly', () => {
   });
 
   test('a short verifier buffer skips the verifier and says so', () => {
-    const out = assembleBatch(baseInput({ verifierGroups: 4 }));
+    const out = assembleBatch(baseInput({ verifierVotes: 1 }));
     expect(out.verifier).toEqual([]);
     expect(out.stats.verifierSkipped).toBe(true);
     expect(out.stats.verifierGroupsAvailable).toBe(3);
@@ -84,23 +86,72 @@ describe('final batch assembly', () => {
 });
 
 describe('stratified bad-case sampling', () => {
-  test('tasks are visited by decreasing good count and shortfalls carry over, then are counted', () => {
+  const pool = [
+    { uid: 'x1', task: 'mc' as const, label: 'bad_format' as const, item: 'x1' },
+    { uid: 'x2', task: 'qa' as const, label: 'bad_ground' as const, item: 'x2' },
+    { uid: 'x3', task: 'qa' as const, label: 'bad_ground' as const, item: 'x3' },
+    { uid: 'x4', task: 'docmath' as const, label: 'zero_variance' as const, item: 'x4' },
+  ];
+
+  test("the issue's example: only tasks with good samples give bad ones, shortfalls carry", () => {
+    // good = 3 mc + 1 qa, ratio 1. mc wants 3, has {x1} → carries 2; qa wants 1 + 2 = 3, has
+    // {x2, x3} → shortfall 1. docmath has no good sample, so x4 is never drawn.
     const good = [q('a', 'mc'), q('b', 'mc'), q('c', 'mc'), q('d', 'qa')];
-    const pool = [
-      { uid: 'x1', task: 'mc' as const, label: 'bad_format' as const, item: 'x1' },
-      { uid: 'x2', task: 'qa' as const, label: 'bad_ground' as const, item: 'x2' },
-      { uid: 'x3', task: 'qa' as const, label: 'bad_ground' as const, item: 'x3' },
-      { uid: 'x4', task: 'docmath' as const, label: 'zero_variance' as const, item: 'x4' },
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = sampleBadCases(good, pool, 1, new Rng(seed));
+      expect(r.requested).toBe(4);
+      expect(r.picked.map((p) => p.uid).sort()).toEqual(['x1', 'x2', 'x3']);
+      expect(r.shortfall).toBe(1);
+    }
+  });
+
+  test('tied tasks are visited in the order they first appear among the good samples', () => {
+    const mcPool = [
+      { uid: 'y1', task: 'mc' as const, label: 'bad_format' as const, item: 'y1' },
+      { uid: 'y2', task: 'mc' as const, label: 'bad_format' as const, item: 'y2' },
     ];
-    // mc wants 3, has 1 → carries 2; qa wants 1 + 2 = 3, has 2 → carries 1;
-    // docmath wants 0 + 1 = 1, has 1 → nothing left over.
-    const r = sampleBadCases(good, pool, 1, new Rng(3));
-    expect(r.requested).toBe(4);
-    expect(r.picked.map((p) => p.uid).sort()).toEqual(['x1', 'x2', 'x3', 'x4']);
-    expect(r.shortfall).toBe(0);
-    const short = sampleBadCases(good, pool.slice(0, 3), 1, new Rng(3));
-    expect(short.picked).toHaveLength(3);
-    expect(short.shortfall).toBe(1);
+    // qa first: qa has none and carries 1, mc gives 1 + 1 = 2.
+    const qaFirst = sampleBadCases([q('a', 'qa'), q('b', 'mc')], mcPool, 1, new Rng(1));
+    expect(qaFirst.picked).toHaveLength(2);
+    expect(qaFirst.shortfall).toBe(0);
+    // mc first: mc gives 1, qa wants 1, has none, and the 1 is dropped.
+    const mcFirst = sampleBadCases([q('b', 'mc'), q('a', 'qa')], mcPool, 1, new Rng(1));
+    expect(mcFirst.picked).toHaveLength(1);
+    expect(mcFirst.shortfall).toBe(1);
+  });
+
+  test('no good samples, no bad ones', () => {
+    const r = sampleBadCases([], pool, 1, new Rng(1));
+    expect(r).toEqual({ picked: [], requested: 0, shortfall: 0 });
+  });
+});
+
+describe('verifier target in a short step', () => {
+  test('follows the responder samples kept: int(800 × 0.125 / 8) = 12 groups, not 16', () => {
+    // The paper's sizes: 128 groups of 8 wanted; the gen-batch limit ended the step with 100.
+    const responderGroups = Array.from({ length: 100 }, (_, i) => group(`r${i}`, 8));
+    const out = assembleBatch({
+      ...baseInput(),
+      responderGroups,
+      targetGroups: 128,
+      questioners: responderGroups.map((g) => q(g.uid, 'qa')),
+      verifierBuffer: Array.from({ length: 20 }, (_, i) => group(`v${i}`, 8)),
+      verifierUpdateRatio: 0.125,
+      verifierVotes: 8,
+    });
+    expect(out.stats.responderGroupsShort).toBe(28);
+    expect(out.stats.verifierGroupsRequested).toBe(12);
+    expect(out.verifier).toHaveLength(96);
+    // A full step asks for int(1024 × 0.125 / 8) = 16.
+    const full = assembleBatch({
+      ...baseInput(),
+      responderGroups: Array.from({ length: 130 }, (_, i) => group(`r${i}`, 8)),
+      targetGroups: 128,
+      verifierBuffer: Array.from({ length: 20 }, (_, i) => group(`v${i}`, 8)),
+      verifierUpdateRatio: 0.125,
+      verifierVotes: 8,
+    });
+    expect(full.stats.verifierGroupsRequested).toBe(16);
   });
 });
 
@@ -133,7 +184,8 @@ function randomStep(seed: number): Input {
     targetGroups: 1 + rng.int(20),
     questioners,
     verifierBuffer,
-    verifierGroups: 1 + rng.int(6),
+    verifierUpdateRatio: rng.choice([0, 0.125, 0.5, 1]),
+    verifierVotes: rng.choice([1, 2, 4]),
     badCaseRatio: rng.choice([0.5, 1, 2]),
     worldSize: rng.choice([1, 2, 8]),
     badCaseRng: new Rng(seed * 31),

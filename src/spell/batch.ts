@@ -4,7 +4,8 @@
  * - responder: the first `targetGroups` accumulated groups (groups stay whole);
  * - questioner good: the samples whose question's responder group was kept;
  * - questioner bad: stratified by task from the bad-case pool (see `sampleBadCases`);
- * - verifier: `verifierGroups` groups drawn from the buffer, or none when the buffer is short.
+ * - verifier: int(kept responder trajectories × update ratio / votes) groups drawn from the buffer,
+ *   or none when the buffer is short.
  *
  * Every shortfall is counted in `stats`, never thrown: the step still runs (decision 2).
  */
@@ -12,7 +13,6 @@
 import type { Rng } from '../core/rng.ts';
 import type { BadCaseLabel } from './rewards.ts';
 import type { Task } from './task.ts';
-import { TASKS } from './task.ts';
 
 /** A group of samples sharing one uid (G responder rollouts of a question, or G votes). */
 export interface SampleGroup<T> {
@@ -37,8 +37,13 @@ export interface BatchAssemblyInput<R, Q, V> {
   readonly questioners: readonly QuestionerCandidate<Q>[];
   /** The step's verifier buffer (groups that passed selection). */
   readonly verifierBuffer: readonly SampleGroup<V>[];
-  /** Verifier groups wanted (see `verifierGroupTarget`). */
-  readonly verifierGroups: number;
+  /**
+   * Verifier trajectories per responder trajectory kept (0 = the verifier is not trained). The
+   * target follows the responder samples actually kept, so a short step asks for fewer groups.
+   */
+  readonly verifierUpdateRatio: number;
+  /** Votes per verifier group (G of the verifier). */
+  readonly verifierVotes: number;
   /** Bad questioner samples per good one, per task. */
   readonly badCaseRatio: number;
   /** Bad and verifier lists are cut to a multiple of this. */
@@ -106,10 +111,12 @@ function floorToMultiple(n: number, m: number): number {
 }
 
 /**
- * Stratified bad-case sampling. Tasks are visited in decreasing order of their good count
- * (ties in the fixed task order docmath, qa, mc); each task gives int(ratio × good) samples plus
- * the shortfall carried from the previous task, drawn without replacement. What the last task
- * cannot supply is dropped and returned as `shortfall`.
+ * Stratified bad-case sampling, as the reference does it: only tasks with good samples are
+ * visited, most good samples first (ties in the order the tasks first appear among the good
+ * samples, like Python's Counter.most_common); each gives int(ratio × good) samples plus the
+ * shortfall carried from the previous task, drawn without replacement. A task without good
+ * samples contributes no bad ones. What the last task cannot supply is dropped and returned as
+ * `shortfall`.
  */
 export function sampleBadCases<Q>(
   good: readonly QuestionerCandidate<Q>[],
@@ -117,10 +124,11 @@ export function sampleBadCases<Q>(
   ratio: number,
   rng: Rng,
 ): { picked: BadSample<Q>[]; requested: number; shortfall: number } {
-  const goodCount = new Map<Task, number>(TASKS.map((t) => [t, 0]));
+  // A Map iterates in insertion order: tasks in the order they first appear among the good.
+  const goodCount = new Map<Task, number>();
   for (const g of good) goodCount.set(g.task, (goodCount.get(g.task) ?? 0) + 1);
-  const order = TASKS.filter((t) => (goodCount.get(t) ?? 0) > 0 || pool.some((b) => b.task === t));
-  // Array.prototype.sort is stable, so equal counts keep the TASKS order.
+  const order = [...goodCount.keys()];
+  // Array.prototype.sort is stable, so equal counts keep first-seen order.
   order.sort((a, b) => (goodCount.get(b) ?? 0) - (goodCount.get(a) ?? 0));
   const picked: BadSample<Q>[] = [];
   let requested = 0;
@@ -166,7 +174,11 @@ export function assembleBatch<R, Q, V>(
   const questionerBad = bad.picked.slice(0, badKept);
 
   const available = input.verifierBuffer.length;
-  const requested = Math.max(0, input.verifierGroups);
+  const keptTrajectories = responder.reduce((n, g) => n + g.items.length, 0);
+  const requested =
+    input.verifierUpdateRatio > 0
+      ? verifierGroupTarget(keptTrajectories, input.verifierUpdateRatio, input.verifierVotes)
+      : 0;
   const verifierSkipped = requested === 0 || available < requested;
   const drawn = verifierSkipped ? [] : input.verifierRng.sample(input.verifierBuffer, requested);
   const votes = drawn.flatMap((g) => g.items.map((item) => ({ uid: g.uid, item })));

@@ -49,6 +49,9 @@ export type VerifierLabelType = 'maj' | 'maj_cons';
  */
 export type RewardCombine = 'max' | 'mean' | 'min' | 'sum' | 'rule';
 
+/** Every `RewardCombine`, for validating user input. */
+export const REWARD_COMBINES: readonly RewardCombine[] = ['max', 'mean', 'min', 'sum', 'rule'];
+
 /** Every knob of the pure algorithm. All fields are required; start from `DEFAULT_ALGORITHM_CONFIG`. */
 export interface AlgorithmConfig {
   readonly verifier: {

@@ -293,3 +293,58 @@ describe('references taken from the documents (opt-in)', () => {
     });
   });
 });
+
+/**
+ * Where spell is deliberately stricter than the reference parser (docs/paper-vs-code.md, "Questioner
+ * parser"). Each case states what the reference does with the same reply.
+ */
+describe('deliberately stricter than the reference', () => {
+  test('an empty question is a format error (the reference keeps "" as a question)', () => {
+    for (const q of ['""', '"   "']) {
+      const r = parseQuestioner('qa', fenced(`{"question": ${q}, "answer": "Paris"}`), OPTS);
+      expect(r).toMatchObject({ kind: 'format_error', reason: '"question" is empty' });
+    }
+  });
+
+  test('null MC options are a format error (the reference shows them as "(A) None")', () => {
+    const r = parseQuestioner(
+      'mc',
+      fenced(
+        '{"question": "Which?", "options": {"A": null, "B": "b", "C": "c", "D": "d"}, "answer": "B"}',
+      ),
+      OPTS,
+    );
+    expect(r).toMatchObject({ kind: 'format_error', reason: /string for key "A"/ });
+  });
+
+  test('a QA answer that is only "... answer is" is dropped (the reference keeps an empty reference, which every answer covers)', () => {
+    const r = parseQuestioner(
+      'qa',
+      fenced('{"question": "Where?", "answer": "The answer is"}'),
+      OPTS,
+    );
+    expect(r.kind).toBe('invalid_answer');
+  });
+
+  test('a boolean DocMath answer is a format error (the reference takes true as the number 1)', () => {
+    for (const b of ['true', 'false']) {
+      const r = parseQuestioner(
+        'docmath',
+        fenced(`{"question": "How much?", "answer": ${b}}`),
+        OPTS,
+      );
+      expect(r).toMatchObject({ kind: 'format_error', reason: /got boolean/ });
+    }
+  });
+
+  test('a DocMath reference is written as JavaScript prints the number: "35", where the reference writes "35.0"', () => {
+    const r = parseQuestioner(
+      'docmath',
+      fenced('{"question": "How much?", "answer": "35%"}'),
+      OPTS,
+    );
+    expect(r).toMatchObject({ kind: 'ok', referenceAnswer: '35' });
+    const f = parseQuestioner('docmath', fenced('{"question": "How much?", "answer": 35.0}'), OPTS);
+    expect(f).toMatchObject({ kind: 'ok', referenceAnswer: '35' });
+  });
+});

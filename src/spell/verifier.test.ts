@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { RewardCombine } from './config.ts';
 import type { MajorityOptions, Vote } from './verifier.ts';
-import { majorityVote, parseVote, responderReward } from './verifier.ts';
+import { judgeAnswer, majorityVote, parseVote, responderReward } from './verifier.ts';
 
 const CODE: MajorityOptions = { tieRule: 'first-seen', invalidVotes: 'penalise' };
 const PAPER: MajorityOptions = { tieRule: 'strict-yes-majority', invalidVotes: 'ignore' };
@@ -88,5 +88,26 @@ describe('responder reward', () => {
       expect(responderReward(1, -1, c)).toBe(1);
       expect(responderReward(0, undefined, c)).toBe(0);
     }
+  });
+});
+
+describe('judgeAnswer (one judgement for training and spell generate)', () => {
+  const verifier = { tieRule: 'first-seen', invalidVotes: 'penalise' } as const;
+  test('majority and reward follow rewardCombine', () => {
+    // A YES majority on a rule-wrong answer: max pays it, rule does not, min and mean in between.
+    const votes = [1, 1, 0] as const;
+    expect(judgeAnswer(0, votes, { ...verifier, rewardCombine: 'max' })).toEqual({
+      majority: 1,
+      reward: 1,
+    });
+    expect(judgeAnswer(0, votes, { ...verifier, rewardCombine: 'rule' }).reward).toBe(0);
+    expect(judgeAnswer(0, votes, { ...verifier, rewardCombine: 'mean' }).reward).toBe(0.5);
+    expect(judgeAnswer(0, votes, { ...verifier, rewardCombine: 'min' }).reward).toBe(0);
+  });
+  test('no valid majority leaves the rule score', () => {
+    expect(judgeAnswer(1, [-1, -1], { ...verifier, rewardCombine: 'min' })).toEqual({
+      majority: -1,
+      reward: 1,
+    });
   });
 });

@@ -92,3 +92,21 @@ export function responderReward(
       return ruleScore;
   }
 }
+
+/** The verifier options one answer's judgement needs. */
+export interface JudgeOptions extends MajorityOptions {
+  readonly rewardCombine: RewardCombine;
+}
+
+/**
+ * One judged answer: the majority of its V votes and the responder's reward from its rule score
+ * and that majority. The single place both self-play training and `spell generate` decide it.
+ */
+export function judgeAnswer(
+  ruleScore: number,
+  votes: readonly Vote[],
+  opts: JudgeOptions,
+): { readonly majority: Vote; readonly reward: number } {
+  const majority = majorityVote(votes, opts);
+  return { majority, reward: responderReward(ruleScore, majority, opts.rewardCombine) };
+}

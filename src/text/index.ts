@@ -6,7 +6,6 @@ export {
   HfTokenizer,
   loadTokenizer,
   tokenizerFromJson,
-  clearTokenizerCache,
   type TokenizerConfigJson,
   type EncodeOptions,
   type DecodeOptions,

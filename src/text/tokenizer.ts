@@ -315,8 +315,3 @@ export function loadTokenizer(dir: string): HfTokenizer {
 function mtimeOf(file: string): number {
   return existsSync(file) ? statSync(file).mtimeMs : -1;
 }
-
-/** Forget every cached tokenizer (tests; long-running servers that rewrite folders). */
-export function clearTokenizerCache(): void {
-  cache.clear();
-}

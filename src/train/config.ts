@@ -156,6 +156,16 @@ export const TrainConfigSchema = z
         repeatLimit: positiveInt.default(8),
         /** Rule metric for free-form answers. */
         qaMetric: z.enum(['cem-strict', 'cem-loose', 'em', 'f1']).default('cem-strict'),
+        /**
+         * The temperature of the learner's log-probs: rollout (the reference: logits / rollout
+         * temperature in both log-prob passes) or raw (temperature 1, spell before issue 18).
+         */
+        logprobTemperature: z.enum(['rollout', 'raw']).default('rollout'),
+        /**
+         * π_old of the PPO ratio: recompute (the reference: the learner's log-probs on the current
+         * weights, so the ratio starts at 1) or sampler (the sampler's log-probs, one pass fewer).
+         */
+        oldLogprobs: z.enum(['recompute', 'sampler']).default('recompute'),
         /** Bad questioner samples drawn per good one, per task. */
         badCaseRatio: z.number().min(0).default(1),
         /** Bad-case and verifier counts are cut to a multiple of this (8 GPUs in the reference). */
@@ -335,6 +345,15 @@ function checkCrossFieldRules(cfg: z.infer<typeof TrainConfigSchema>): void {
   }
   if (cfg.engine.kind === 'tinker' && cfg.engine.model === '') {
     problems.push('engine.model (the base model name) is required when engine.kind is tinker');
+  }
+  if (
+    cfg.algorithm.logprobTemperature === 'raw' &&
+    cfg.algorithm.oldLogprobs === 'sampler' &&
+    cfg.rollout.temperature !== 1
+  ) {
+    problems.push(
+      `algorithm.logprobTemperature=raw with algorithm.oldLogprobs=sampler compares the sampler's log-probs at temperature ${cfg.rollout.temperature} with the learner's at 1; use oldLogprobs=recompute`,
+    );
   }
   if (cfg.mode === 'rlvr' && cfg.data.labeledPaths.length === 0) {
     problems.push(

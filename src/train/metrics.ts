@@ -2,9 +2,11 @@
  * Flat metric keys of one training step (spell-algorithm.md §9), namespaced like the reference:
  * `critic/role/<role>/rewards/mean`, `critic/task/<task>/role/<role>/advantages/max`, ...
  */
+import type { TrainedRole } from '../spell/labels.ts';
 import type { Task } from '../spell/task.ts';
 
-export type Role = 'questioner' | 'responder' | 'verifier';
+/** The trained roles (spell/labels.ts). */
+export type Role = TrainedRole;
 
 /** One trained sequence, as far as metrics are concerned. */
 export interface TrainedSample {

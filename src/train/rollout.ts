@@ -22,7 +22,7 @@ import {
 } from '../spell/prompts/index.ts';
 import { parseQuestioner, type QuestionerParse } from '../spell/questioner-parse.ts';
 import { ruleScore } from '../spell/rules/index.ts';
-import { majorityVote, parseVote, responderReward, type Vote } from '../spell/verifier.ts';
+import { judgeAnswer, parseVote, type Vote } from '../spell/verifier.ts';
 import {
   classifyResponderGroup,
   isBadGround,
@@ -331,9 +331,9 @@ export async function runGenBatch(
       const invalid = votes.filter((v) => v === -1).length;
       counters.add('verifier/votes', votes.length);
       counters.add('verifier/invalid_votes', invalid);
-      const majority = majorityVote(votes, algo.verifier);
+      const { majority, reward } = judgeAnswer(j.s.ruleScore, votes, algo.verifier);
       j.s.majority = majority;
-      j.s.reward = responderReward(j.s.ruleScore, majority, algo.verifier.rewardCombine);
+      j.s.reward = reward;
       if (majority !== -1) {
         counters.add('verifier/judged');
         if (majority !== j.s.ruleScore) counters.add('verifier/disagree_with_rule');

@@ -7,8 +7,12 @@
  *   <runDir>/checkpoints/step-NNNNNN/     engine state + controller.json (complete once renamed in)
  *   <runDir>/checkpoints/latest           name of the newest complete checkpoint
  *
+ *   <runDir>/.lock                        {pid, host} of the process running it (see lock())
+ *
  * Checkpoint folders are written under a temporary name and renamed into place, so a folder named
- * step-NNNNNN is always complete; `latest` is written atomically after the rename.
+ * step-NNNNNN is always complete; `latest` is written atomically after the rename. References to
+ * engine state inside the run directory are stored relative to it, so a copied run directory
+ * resumes from its own files.
  */
 import {
   existsSync,
@@ -18,11 +22,34 @@ import {
   renameSync,
   rmSync,
   appendFileSync,
+  writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../core/atomic.ts';
-import { CheckpointError } from '../core/errors.ts';
+import { CheckpointError, ConfigurationError } from '../core/errors.ts';
+
+/** A held run-directory lock; `release()` removes the lock file (idempotent). */
+export interface RunLock {
+  release(): void;
+}
+
+interface LockRecord {
+  readonly pid: number;
+  readonly host: string;
+  readonly started: string;
+}
+
+/** Whether a process with this pid runs on this machine. */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+}
 
 export function stepName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`;
@@ -42,6 +69,101 @@ export class RunDir {
   }
   get checkpointsDir(): string {
     return join(this.root, 'checkpoints');
+  }
+
+  get lockPath(): string {
+    return join(this.root, '.lock');
+  }
+
+  /**
+   * Take the run directory for this process: an exclusive lock file holding pid and host, created
+   * atomically (O_EXCL). A lock left by a process that no longer runs on this host is stale and
+   * taken over; a live one (or one from another host, which cannot be checked) is refused.
+   * @throws ConfigurationError naming the holder
+   */
+  lock(): RunLock {
+    mkdirSync(this.root, { recursive: true });
+    const mine: LockRecord = {
+      pid: process.pid,
+      host: hostname(),
+      started: new Date().toISOString(),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(this.lockPath, `${JSON.stringify(mine)}\n`, { flag: 'wx' });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      }
+      const held = this.readLock();
+      if (held !== undefined && (held.host !== mine.host || pidAlive(held.pid))) {
+        throw new ConfigurationError(
+          `run directory ${this.root} is in use by pid ${held.pid} on ${held.host} (since ${held.started}); wait for it to finish, or delete ${this.lockPath} if that process is gone`,
+        );
+      }
+      rmSync(this.lockPath, { force: true }); // stale: its process is gone
+    }
+    return {
+      release: () => {
+        if (this.readLock()?.pid === mine.pid) rmSync(this.lockPath, { force: true });
+      },
+    };
+  }
+
+  private readLock(): LockRecord | undefined {
+    try {
+      const v = JSON.parse(readFileSync(this.lockPath, 'utf8')) as Partial<LockRecord>;
+      if (typeof v.pid === 'number' && typeof v.host === 'string') {
+        return { pid: v.pid, host: v.host, started: String(v.started ?? '?') };
+      }
+    } catch {
+      // missing or torn: treated as stale
+    }
+    return undefined;
+  }
+
+  /**
+   * Refuse to start a new run in a directory that holds one, unless asked to continue it (resume)
+   * or replace it (overwrite: everything but the lock is deleted).
+   * @throws ConfigurationError listing what is there
+   */
+  prepareFresh(opts: { resume: boolean; overwrite: boolean }): void {
+    if (opts.resume || !existsSync(this.root)) return;
+    const entries = readdirSync(this.root).filter((n) => n !== '.lock');
+    if (entries.length === 0) return;
+    if (opts.overwrite) {
+      for (const n of entries) rmSync(join(this.root, n), { recursive: true, force: true });
+      return;
+    }
+    throw new ConfigurationError(
+      `run directory ${this.root} already holds a run (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); pass --resume to continue it, --overwrite to replace it, or choose another --run-dir`,
+    );
+  }
+
+  /** An engine reference as stored in controller.json: relative when it is inside the run directory. */
+  storeRef(ref: string): string {
+    if (!isAbsolute(ref)) return ref; // a URI (tinker://...) or already relative
+    const rel = relative(this.root, ref);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return ref;
+    return rel.split(sep).join('/');
+  }
+
+  /** The reference `load` takes for a stored one (relative ones are resolved against the run directory). */
+  resolveRef(stored: string): string {
+    if (isAbsolute(stored) || /^[a-z][a-z0-9+.-]*:\/\//i.test(stored)) return stored;
+    return resolve(this.root, stored);
+  }
+
+  /**
+   * Drop rollout files of steps after `step` (written before a crash the checkpoint does not
+   * cover; a resumed run writes them again).
+   */
+  truncateRolloutsAfter(step: number): void {
+    if (!existsSync(this.rolloutsDir)) return;
+    for (const n of readdirSync(this.rolloutsDir)) {
+      const m = /^step-(\d+)\.jsonl$/.exec(n);
+      if (m && Number(m[1]) > step) rmSync(join(this.rolloutsDir, n), { force: true });
+    }
   }
 
   create(): void {

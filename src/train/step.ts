@@ -8,7 +8,7 @@ import type { Cluster } from '../data/cluster.ts';
 import type { DomainSampler } from '../data/sampler.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Task } from '../spell/task.ts';
-import { assembleBatch, verifierGroupTarget, type SampleGroup } from '../spell/batch.ts';
+import { assembleBatch, type SampleGroup } from '../spell/batch.ts';
 import { questionerReward, type BadCaseLabel } from '../spell/rewards.ts';
 import {
   questionerAdvantages,
@@ -100,7 +100,6 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
   }
 
   onPhase('update');
-  const G = cfg.rollout.groupSize;
   const assembled = assembleBatch<ResponderSample, QuestionerSample, Generation>({
     responderGroups: kept.map((g) => ({ uid: g.uid, items: g.samples })),
     targetGroups: cfg.rollout.responderGroups,
@@ -115,13 +114,8 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
     verifierBuffer: cfg.algorithm.verifier.update
       ? verifierGroups.filter((v) => v.selected).map((v) => ({ uid: v.uid, items: v.gens }))
       : [],
-    verifierGroups: cfg.algorithm.verifier.update
-      ? verifierGroupTarget(
-          cfg.rollout.responderGroups * G,
-          algo.verifier.updateRatio,
-          cfg.rollout.verifierVotes,
-        )
-      : 0,
+    verifierUpdateRatio: cfg.algorithm.verifier.update ? algo.verifier.updateRatio : 0,
+    verifierVotes: cfg.rollout.verifierVotes,
     badCaseRatio: algo.batch.badCaseRatio,
     worldSize: algo.batch.worldSize,
     badCaseRng: ctx.badCaseRng,

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Rng } from '../core/rng.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
-import { ConfigurationError, DataError } from '../core/errors.ts';
+import { DataError } from '../core/errors.ts';
 import type { Cluster } from '../data/cluster.ts';
 import { readCorpus } from '../data/read/corpus.ts';
 import { DEFAULT_ROUTING, routeClusters } from '../data/routing.ts';
@@ -23,6 +23,7 @@ import { parseControllerState, type ControllerState } from './controller-state.t
 import { RolePolicy } from './policy.ts';
 import { RunDir, stepName } from './run-dir.ts';
 import { runTrainStep, type StepContext, type StepOutcome } from './step.ts';
+import { learnerTemperature } from './update.ts';
 import { LabeledSampler, readLabeledQuestions, runRlvrStep } from './rlvr.ts';
 
 export interface TrainerEvents {
@@ -41,6 +42,8 @@ export interface TrainerOptions {
   /** Corpus paths; the caller resolves the bundled default when the config has none. */
   readonly dataPaths: readonly string[];
   readonly resume: boolean;
+  /** Start afresh in a run directory that already holds a run, deleting it. */
+  readonly overwrite?: boolean;
   /** Aborting stops the run after the current step's files are written. */
   readonly signal?: AbortSignal;
   readonly events?: TrainerEvents;
@@ -82,8 +85,46 @@ export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
   };
 }
 
-/** Run (or resume) training to `cfg.steps`. Returns the last completed step. */
+/**
+ * A remote engine that cannot apply the learner temperature trains at temperature 1 while sampling
+ * at the rollout temperature: say so once, and return the config as actually run
+ * (`algorithm.logprobTemperature: raw`) for config.yaml; `actor/logprob_temperature` records it per
+ * step.
+ */
+async function recordLearnerTemperature(
+  cfg: TrainConfig,
+  engine: PolicyEngine,
+  events: TrainerEvents | undefined,
+): Promise<TrainConfig> {
+  const info = await engine.info();
+  const wanted = cfg.rollout.temperature;
+  if (cfg.algorithm.logprobTemperature !== 'rollout' || wanted === 0 || wanted === 1) return cfg;
+  if (learnerTemperature(cfg, info) === wanted) return cfg;
+  events?.onInfo?.(
+    `the engine (${info.modelName}) cannot apply the learner temperature: samples are drawn at ` +
+      `${wanted} but training log-probs are at temperature 1 (the reference uses ${wanted} in both); ` +
+      'recorded as algorithm.logprobTemperature=raw in config.yaml and actor/logprob_temperature',
+  );
+  return { ...cfg, algorithm: { ...cfg.algorithm, logprobTemperature: 'raw' } };
+}
+
+/**
+ * Run (or resume) training to `cfg.steps`, holding the run directory's lock throughout.
+ * Returns the last completed step.
+ * @throws ConfigurationError when another process holds the run directory, or it holds a run and
+ *   neither `resume` nor `overwrite` is set
+ */
 export async function runTraining(opts: TrainerOptions): Promise<number> {
+  const lock = opts.runDir.lock();
+  try {
+    opts.runDir.prepareFresh({ resume: opts.resume, overwrite: opts.overwrite === true });
+    return await runLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(opts: TrainerOptions): Promise<number> {
   const { cfg, runDir, engine, events } = opts;
   const algo = toAlgorithmConfig(cfg);
   const read = await readCorpus(opts.dataPaths, { skipBad: cfg.data.skipBad });
@@ -107,23 +148,22 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
   let state: ControllerState | undefined;
   if (opts.resume) {
     const latest = runDir.latestCheckpoint();
-    if (latest === undefined) {
-      events?.onInfo?.(`no checkpoint in ${runDir.root}; starting from step 0`);
-    } else {
+    if (latest !== undefined) {
       state = parseControllerState(
         runDir.readController(latest.dir),
         join(latest.dir, 'controller.json'),
       );
-      await engine.load(state.engineRef);
-      runDir.truncateMetricsAfter(state.step);
+      await engine.load(runDir.resolveRef(state.engineRef));
       events?.onInfo?.(`resumed from ${latest.dir} (step ${state.step})`);
+    } else {
+      events?.onInfo?.(`no checkpoint in ${runDir.root}; starting from step 0`);
     }
-  } else if (runDir.latestCheckpoint() !== undefined) {
-    throw new ConfigurationError(
-      `${runDir.root} already holds checkpoints; pass --resume to continue it or choose another --run-dir`,
-    );
+    // Steps after the checkpoint (all of them when there is none) were lost: their lines and
+    // rollouts go, so the resumed run's files equal an uninterrupted run's.
+    runDir.truncateMetricsAfter(state?.step ?? 0);
+    runDir.truncateRolloutsAfter(state?.step ?? 0);
   }
-  runDir.writeConfig(cfg);
+  runDir.writeConfig(await recordLearnerTemperature(cfg, engine, events));
 
   const weights = cfg.data.taskWeights;
   const labeled = cfg.mode === 'rlvr' ? readLabeledQuestions(cfg.data.labeledPaths) : [];
@@ -239,7 +279,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
           verifier: [...rng.verifier.state()],
         },
         seedCounter,
-        engineRef,
+        engineRef: runDir.storeRef(engineRef),
       };
       writeFileAtomic(join(tmp, 'controller.json'), `${JSON.stringify(controller)}\n`);
       // Metrics first, then the checkpoint: a crash between them is healed by truncation on resume.

@@ -32,12 +32,15 @@ describe('spell dashboard on bad input', () => {
       const cases: [string[], RegExp][] = [
         [['dashboard', join(dir, 'nope')], /run directory .*nope does not exist/],
         [['dashboard', file], /is not a directory/],
-        [['dashboard', dir, '--port', 'abc'], /--port expects a port number 0\.\.65535, got "abc"/],
+        [['dashboard', dir, '--port', 'abc'], /--port must be an integer in 0\.\.65535, got "abc"/],
         [
           ['dashboard', dir, '--port', String(port)],
           new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`),
         ],
-        [['train', '--dashboard', '--dashboard-port', '70000'], /--dashboard-port expects a port/],
+        [
+          ['train', '--dashboard', '--dashboard-port', '70000'],
+          /--dashboard-port must be an integer in 0\.\.65535, got "70000"/,
+        ],
       ];
       for (const [args, message] of cases) {
         const { code, stderr } = await failing(args);

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRandomModelFolder } from '../../src/engine/local/index.ts';
+import { createRandomModelFolder } from '../../src/model/index.ts';
 import { qwen3Config } from '../../src/model/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -228,7 +228,10 @@ describe('spell serve: liveness', () => {
 describe('spell serve: lora_config', () => {
   test('create_model honours lora_config.rank; get_info reports it; no lora_config is full fine-tuning', async () => {
     const s = await call('/api/v1/create_session', { tags: [], sdk_version: '0.24.1' });
-    const info = async (extra: Record<string, unknown>, seq: number): Promise<Record<string, unknown>> => {
+    const info = async (
+      extra: Record<string, unknown>,
+      seq: number,
+    ): Promise<Record<string, unknown>> => {
       const m = await call('/api/v1/create_model', {
         session_id: s.json.session_id,
         model_seq_id: seq,

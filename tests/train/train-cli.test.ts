@@ -332,4 +332,42 @@ describe('spell train (embedded engine)', () => {
       readFileSync(join(straight, 'rollouts', 'step-000003.jsonl'), 'utf8'),
     );
   }, 300_000);
+
+  test('engine.loraRank: adapter-only checkpoints, and a resumed run matches an uninterrupted one', async () => {
+    const model = await tinyModelDir();
+    const base = tempDir('spell-lora-');
+    const args = (run: string, steps: number, extra: string[] = []) => [
+      'train',
+      '--model',
+      model,
+      '--steps',
+      String(steps),
+      '--run-dir',
+      run,
+      '--no-progress',
+      'checkpointEvery=1',
+      'engine.loraRank=4',
+      ...FAST,
+      ...extra,
+    ];
+    const straight = join(base, 'straight');
+    await spell(args(straight, 2));
+    const resumed = join(base, 'resumed');
+    await spell(args(resumed, 1));
+    await spell(args(resumed, 2, ['--resume']));
+    const engine = (run: string) => join(run, 'checkpoints', 'engine', 'step-000002');
+    expect(readdirSync(engine(straight)).sort()).toEqual([
+      'adapter_config.json',
+      'adapter_model.safetensors',
+      'optimizer.safetensors',
+      'state.json',
+    ]);
+    const a = readLines(join(straight, 'metrics.jsonl')).map(withoutTiming);
+    const b = readLines(join(resumed, 'metrics.jsonl')).map(withoutTiming);
+    expect(b).toEqual(a);
+    const file = 'adapter_model.safetensors';
+    expect(
+      readFileSync(join(engine(resumed), file)).equals(readFileSync(join(engine(straight), file))),
+    ).toBe(true);
+  }, 300_000);
 });

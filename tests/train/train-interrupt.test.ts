@@ -42,8 +42,9 @@ describe('stopping spell train', () => {
     expect(await waitFor(join(run, 'metrics.jsonl'), child, 180_000)).toBe(true);
     child.kill('SIGINT');
     const code = await log.done;
-    expect(code).toBe(0);
+    expect(code).toBe(130); // interrupted: not a success, though the stop was clean
     expect(log.out()).toMatch(/stopping after this step/);
+    expect(log.out()).toMatch(/train interrupted after step \d+; continue with --resume/);
     const steps = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
     expect(steps).toBeLessThan(50);
     // the interrupted run checkpointed its last completed step although checkpointEvery is 100

@@ -7,6 +7,7 @@
  */
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { SMOLLM2_135M, runLoraBench } from '../../bench/lora-bench.ts';
 import { parseIntFlag } from '../flags.ts';
 import { runEngineBench, runEngineBenchWithPeers } from '../../bench/index.ts';
 import type { EngineBenchReport, PeersReport } from '../../bench/index.ts';
@@ -155,4 +156,30 @@ export function registerBench(program: Command): void {
       else printTable(report);
     });
   registerBenchModel(bench);
+  bench
+    .command('lora')
+    .description('a LoRA training step vs a full fine-tuning step (time, training state), JSON')
+    .option('--tokens <n>', 'tokens per step', '128')
+    .option('--steps <n>', 'timed steps per engine (median reported)', '3')
+    .option('--rank <r>', 'LoRA rank', '16')
+    .option('--quick', 'a tiny model instead of SmolLM2-135M shape (smoke run)', false)
+    .action((o: { tokens: string; steps: string; rank: string; quick: boolean }) => {
+      const int = (v: string, flag: string): number => parseIntFlag(v, flag, { min: 1 });
+      const hfConfig = o.quick
+        ? {
+            ...SMOLLM2_135M,
+            hidden_size: 64,
+            num_hidden_layers: 2,
+            intermediate_size: 128,
+            vocab_size: 512,
+          }
+        : SMOLLM2_135M;
+      const report = runLoraBench({
+        hfConfig,
+        tokens: int(o.tokens, '--tokens'),
+        steps: int(o.steps, '--steps'),
+        rank: int(o.rank, '--rank'),
+      });
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    });
 }

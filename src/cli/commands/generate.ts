@@ -18,8 +18,10 @@ import {
   type GenerateProgress,
 } from '../../generate/index.ts';
 import { QA_METRICS, parseQaMetric } from '../../spell/rules/index.ts';
+import { REWARD_COMBINES } from '../../spell/config.ts';
 import { parseTask } from '../../spell/task.ts';
 import {
+  parseChoiceFlag,
   parseChoiceListFlag,
   parseIntFlag,
   parseNamedFlag,
@@ -59,6 +61,7 @@ interface GenerateFlags {
   qaMetric: string;
   qaAnswerInDocuments?: boolean;
   mcSwapLetter?: boolean;
+  rewardCombine: string;
   state?: string;
   priceInput?: string;
   priceOutput?: string;
@@ -147,6 +150,11 @@ export function registerGenerate(program: Command): void {
       '--mc-swap-letter',
       'when an MC answer is not under the letter its prompt required, move the right option there instead of rejecting it',
     )
+    .option(
+      '--reward-combine <C>',
+      `responder reward from rule score and verifier majority: ${REWARD_COMBINES.join(', ')}`,
+      'max',
+    )
     .option('--state <FILE>', 'state file (default <out>.state.jsonl)')
     .option('--price-input <P>', 'price per million prompt tokens, for the cost estimate')
     .option('--price-output <P>', 'price per million completion tokens, for the cost estimate')
@@ -216,6 +224,7 @@ export function registerGenerate(program: Command): void {
         ),
         qaAnswerInDocuments: flags.qaAnswerInDocuments === true,
         mcSwapLetter: flags.mcSwapLetter === true,
+        rewardCombine: parseChoiceFlag(flags.rewardCombine, '--reward-combine', REWARD_COMBINES),
         ...(flags.priceInput !== undefined && flags.priceOutput !== undefined
           ? {
               prices: {

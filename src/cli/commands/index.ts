@@ -13,11 +13,13 @@ import { registerDashboard } from './dashboard.ts';
 import { registerGenerate } from './generate.ts';
 import { registerPretrain } from './pretrain.ts';
 import { registerExperiment } from './experiment.ts';
+import { registerExport } from './export.ts';
 
 export function registerCommands(program: Command): void {
   // Subcommands are added here as they land (score, train, serve, eval, data, bench, ...).
   registerTrain(program);
   registerModel(program);
+  registerExport(program);
   registerReport(program);
   registerDashboard(program);
   registerTokenizer(program);

@@ -1,13 +1,19 @@
-/** `spell model init`: build a model folder (BPE tokenizer + random Qwen3 weights) from a corpus. */
+/**
+ * `spell model init`: build a model folder (BPE tokenizer + random Qwen3 weights) from a corpus.
+ * `spell model import`: a GGUF file or HF folder → an HF-format folder the engine loads fast.
+ */
 import type { Command } from 'commander';
 import { defaultCorpusPath } from '../../data/index.ts';
+import { importModel } from '../../model/import-model.ts';
 import { parseIntFlag } from '../flags.ts';
-import { DEFAULT_MODEL_INIT, initModelFolder } from '../../train/default-model.ts';
+import { DEFAULT_MODEL_INIT, initModelFolder } from '../../model/init-folder.ts';
+import { registerModelPull } from './model-pull.ts';
 
 export function registerModel(program: Command): void {
   const model = program
     .command('model')
     .description('create model folders for the embedded engine');
+  registerModelPull(model);
   const d = DEFAULT_MODEL_INIT;
   model
     .command('init')
@@ -54,4 +60,22 @@ export function registerModel(program: Command): void {
         );
       },
     );
+  model
+    .command('import')
+    .description(
+      'import a GGUF file or an HF model folder (Llama, Qwen2, Qwen3) as an fp32 HF folder the engine loads',
+    )
+    .argument('<src>', 'a .gguf file or an HF model folder')
+    .requiredOption('--out <dir>', 'output model folder (must not exist or be empty)')
+    .action((src: string, o: { out: string }) => {
+      const t0 = performance.now();
+      const res = importModel(src, o.out);
+      const types = Object.entries(res.tensorTypes)
+        .map(([t, n]) => `${n} ${t}`)
+        .join(', ');
+      const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+      process.stdout.write(
+        `imported ${res.family} ${res.source === 'gguf' ? 'GGUF' : 'HF folder'} into ${res.outDir}: ${(res.params / 1e6).toFixed(1)}M parameters from ${types} tensors in ${seconds}s\n`,
+      );
+    });
 }

@@ -12,6 +12,7 @@ import { runTraining } from '../../train/trainer.ts';
 import { openTrainEngine } from '../../train/engine-factory.ts';
 import { defaultCorpusPath } from '../../data/index.ts';
 import { formatStepSummary } from '../../train/summary.ts';
+import { ConfigurationError, InterruptedError } from '../../core/errors.ts';
 import { startDashboard, type Dashboard } from '../../dashboard/index.ts';
 import { parseDirFlag, parseIntFlag, parsePortFlag } from '../flags.ts';
 import { onInterrupt } from '../interrupt.ts';
@@ -28,6 +29,7 @@ interface TrainFlags {
   steps?: string;
   runDir?: string;
   resume?: boolean;
+  overwrite?: boolean;
   seed?: string;
   name?: string;
   progress?: boolean;
@@ -61,12 +63,16 @@ export function registerTrain(program: Command): void {
     .option('--run-dir <dir>', 'run directory (default: runs/<name>)')
     .option('--name <name>', 'run name')
     .option('--resume', 'continue from the latest complete checkpoint of the run directory')
+    .option('--overwrite', 'start afresh in a run directory that holds a run, deleting it')
     .option('--seed <s>', 'master seed')
     .option('--no-progress', 'no progress bar (one summary line per step only)')
     .option('--print-config', 'print the resolved config as YAML and exit')
     .option('--dashboard', 'serve the live dashboard of this run on 127.0.0.1 while it trains')
     .option('--dashboard-port <p>', 'port of --dashboard', '8765')
     .action(async (overrides: string[], flags: TrainFlags) => {
+      if (flags.resume && flags.overwrite) {
+        throw new ConfigurationError('--resume and --overwrite exclude each other; pass one');
+      }
       const tree: ConfigTree = {};
       const engine: ConfigTree = {};
       if (flags.engine !== undefined) engine.kind = flags.engine;
@@ -122,6 +128,7 @@ export function registerTrain(program: Command): void {
           tokenizer: opened.tokenizer,
           dataPaths,
           resume: flags.resume === true,
+          overwrite: flags.overwrite === true,
           signal: interrupt.signal,
           lossAggregation: opened.lossAggregation,
           events: {
@@ -148,6 +155,11 @@ export function registerTrain(program: Command): void {
         process.stderr.write(
           `spell train: finished at step ${last}; run directory ${runDir.root}\n`,
         );
+        if (interrupt.signal.aborted) {
+          throw new InterruptedError(
+            `train interrupted after step ${last}; continue with --resume --run-dir ${runDir.root}`,
+          );
+        }
         finished = true;
       } finally {
         bar?.stop();

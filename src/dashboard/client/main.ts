@@ -127,6 +127,12 @@ function navigate(s: BrowserState): void {
   else location.hash = next;
 }
 
+/** Set a run card's text; events can arrive before the cards are drawn. */
+function setText(id: string, text: string): void {
+  const el = document.getElementById(id);
+  if (el !== null) el.textContent = text;
+}
+
 function listen(): void {
   const live = byId('live');
   const es = new EventSource('/api/events');
@@ -143,13 +149,15 @@ function listen(): void {
     const run = runs[ev.run];
     if (run === undefined) return;
     const rows = ev.reset ? [] : (metrics.get(ev.run) ?? []);
-    rows.push(...ev.rows);
+    // the stream opens before the first fetch, so rows may arrive twice: keep newer steps only
+    const last = rows[rows.length - 1]?.step ?? -Infinity;
+    rows.push(...ev.rows.filter((r) => (r.step ?? -Infinity) > last));
     metrics.set(ev.run, rows);
     const keys = new Set(run.metricKeys);
     for (const r of ev.rows) for (const k of Object.keys(r)) keys.add(k);
     run.metricKeys = [...keys];
-    byId(`run-${run.id}-steps`).textContent = String(rows.length);
-    byId(`run-${run.id}-last`).textContent = String(rows[rows.length - 1]?.step ?? '–');
+    setText(`run-${run.id}-steps`, String(rows.length));
+    setText(`run-${run.id}-last`, String(rows[rows.length - 1]?.step ?? '–'));
     groupToggles();
     scheduleCharts();
   });
@@ -159,7 +167,7 @@ function listen(): void {
     if (run === undefined) return;
     run.steps = ev.steps;
     run.facets = ev.facets;
-    byId(`run-${run.id}-rollouts`).textContent = String(run.steps.length);
+    setText(`run-${run.id}-rollouts`, String(run.steps.length));
     browser.setRuns(runs);
     const s = browser.state;
     if (
@@ -217,6 +225,7 @@ async function main(): Promise<void> {
     });
   });
   browser = new RolloutBrowser(navigate);
+  listen();
   const keys = chartKeys(answer.charts, runs).join(',');
   await Promise.all(
     runs.map(async (r) => {
@@ -243,7 +252,6 @@ async function main(): Promise<void> {
   byId('tab-rollouts').addEventListener('click', () => navigate(browser.state));
   window.addEventListener('hashchange', route);
   keyboard();
-  listen();
   route();
   document.body.dataset.ready = '1';
 }

@@ -16,6 +16,21 @@ import { readParquetInto } from './parquet.ts';
 const EXTENSIONS = new Set(['.jsonl', '.parquet']);
 
 /**
+ * Whether a folder entry is a regular file (links followed).
+ * @throws DataError for a dangling link or an entry that cannot be examined
+ */
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    const what =
+      code === 'ENOENT' ? 'a link to a file that does not exist' : `unreadable (${code})`;
+    throw new DataError(`${file}: ${what}`, { file }, { cause: err });
+  }
+}
+
+/**
  * The corpus files a path stands for.
  * @throws DataError for a missing path, an unknown extension, or a folder with no corpus files.
  */
@@ -35,7 +50,7 @@ export function corpusFiles(path: string): string[] {
   const names = readdirSync(path).sort();
   const train = names.filter((n) => n === 'train.jsonl' || n === 'train.parquet');
   const chosen = train.length > 0 ? train : names.filter((n) => EXTENSIONS.has(extname(n)));
-  const files = chosen.map((n) => join(path, n)).filter((f) => statSync(f).isFile());
+  const files = chosen.map((n) => join(path, n)).filter((f) => isRegularFile(f));
   if (files.length === 0) {
     throw new DataError(`${path}: folder holds no .jsonl or .parquet files`, { file: path });
   }

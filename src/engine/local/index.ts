@@ -1,4 +1,3 @@
 /** The local (embedded) engine adapter. */
 export { LocalEngine } from './local-engine.ts';
 export type { LocalEngineOptions } from './local-engine.ts';
-export { createRandomModelFolder, localDefaultConfig } from './random-model.ts';

@@ -9,7 +9,7 @@ import { ConfigurationError } from '../../core/errors.ts';
 import { qwen3Config } from '../../model/index.ts';
 import type { PolicyEngine } from '../types.ts';
 import { LocalEngine } from './local-engine.ts';
-import { createRandomModelFolder } from './random-model.ts';
+import { createRandomModelFolder } from '../../model/random-folder.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'spell-local-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -77,6 +77,7 @@ export class LocalEngine implements PolicyEngine {
       maxContext: Number(cfg.max_position_embeddings),
       vocabSize: Number(cfg.vocab_size),
       lossAggregation: 'sum',
+      lossTemperature: true,
     });
   }
 

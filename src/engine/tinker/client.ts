@@ -38,6 +38,7 @@ import * as proto from './proto.ts';
 import { TinkerHttp, type HttpOptions } from './http.ts';
 import { TinkerSession } from './session.ts';
 import {
+  LOSS_TEMPERATURE_KEY,
   capabilitiesSchema,
   createModelResultSchema,
   createSamplingSessionResultSchema,
@@ -136,6 +137,7 @@ export class TinkerEngine implements PolicyEngine {
       const modelName = info.model_data?.model_name ?? info.model_name ?? opts.baseModel;
       let maxContext = opts.maxContext;
       let vocabSize: number | undefined;
+      let lossTemperature = false;
       try {
         const caps = await http.call('GET', '/api/v1/get_server_capabilities');
         const parsed = capabilitiesSchema.safeParse(caps.body);
@@ -147,6 +149,9 @@ export class TinkerEngine implements PolicyEngine {
         maxContext ??= entry?.max_context_length ?? undefined;
         const v = entry?.vocab_size;
         if (typeof v === 'number') vocabSize = v;
+        lossTemperature = parsed.success
+          ? (parsed.data.loss_fn_config_keys ?? []).includes(LOSS_TEMPERATURE_KEY)
+          : false;
       } catch {
         // Capabilities are optional; older servers do not have the route.
       }
@@ -154,6 +159,7 @@ export class TinkerEngine implements PolicyEngine {
         modelName,
         maxContext: maxContext ?? 32_768,
         lossAggregation: opts.lossAggregation ?? (kind === 'skyrl' ? 'sequence-token-mean' : 'sum'),
+        lossTemperature,
         ...(opts.tokenizerDir ? { tokenizerDir: opts.tokenizerDir } : {}),
         ...(vocabSize !== undefined ? { vocabSize } : {}),
       };
@@ -323,7 +329,11 @@ export class TinkerEngine implements PolicyEngine {
     loss: LossName,
     config?: LossConfig,
   ): Promise<ForwardBackwardResult> {
-    const lossConfig = encodeLossConfig(config);
+    // A server that did not advertise the temperature key would refuse it (SkyRL answers 4xx):
+    // it is dropped here, and the trainer reports that the learner runs at temperature 1.
+    const lossConfig = encodeLossConfig(
+      config && !this.engineInfo.lossTemperature ? withoutTemperature(config) : config,
+    );
     const input = {
       data: data.map(encodeDatum),
       loss_fn: loss,
@@ -462,4 +472,11 @@ function parseOr<T extends z.ZodType>(
     throw new RemoteEngineError(`${what} has an unexpected shape (${where})`, endpoint, 200, value);
   }
   return parsed.data;
+}
+
+function withoutTemperature(c: LossConfig): LossConfig {
+  return {
+    ...(c.clipLowThreshold !== undefined ? { clipLowThreshold: c.clipLowThreshold } : {}),
+    ...(c.clipHighThreshold !== undefined ? { clipHighThreshold: c.clipHighThreshold } : {}),
+  };
 }

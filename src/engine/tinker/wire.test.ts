@@ -4,6 +4,7 @@ import {
   decodeDatum,
   decodeForwardBackwardOutput,
   decodeLossConfig,
+  encodeLossConfig,
   encodeDatum,
   encodeSamplingParams,
   getInfoResultSchema,
@@ -93,8 +94,18 @@ describe('wire: datums', () => {
   test('loss_fn_config keys are checked per loss', () => {
     expect(decodeLossConfig('ppo', { clip_low_threshold: 0.7 })).toEqual({ clipLowThreshold: 0.7 });
     expect(() => decodeLossConfig('cross_entropy', { clip_low_threshold: 0.7 })).toThrow(
-      /takes no config/,
+      /not accepted by loss 'cross_entropy'; expected one of temperature/,
     );
+  });
+
+  test("spell's temperature key: every loss accepts it, and 1 is not sent", () => {
+    expect(decodeLossConfig('cross_entropy', { temperature: 0.7 })).toEqual({ temperature: 0.7 });
+    expect(decodeLossConfig('ppo', { temperature: 0.7, clip_high_threshold: 1.3 })).toEqual({
+      temperature: 0.7,
+      clipHighThreshold: 1.3,
+    });
+    expect(encodeLossConfig({ temperature: 0.7 })).toEqual({ temperature: 0.7 });
+    expect(encodeLossConfig({ temperature: 1 })).toBeUndefined();
   });
 });
 

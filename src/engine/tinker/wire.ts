@@ -167,8 +167,15 @@ export function encodeLossConfig(c?: LossConfig): Record<string, number> | undef
   const out: Record<string, number> = {};
   if (c.clipLowThreshold !== undefined) out.clip_low_threshold = c.clipLowThreshold;
   if (c.clipHighThreshold !== undefined) out.clip_high_threshold = c.clipHighThreshold;
+  if (c.temperature !== undefined && c.temperature !== 1) out.temperature = c.temperature;
   return Object.keys(out).length > 0 ? out : undefined;
 }
+
+/**
+ * The `loss_fn_config` key spell serve adds to the protocol (advertised in its capabilities as
+ * `loss_fn_config_keys`): the learner's logits are divided by it, every loss.
+ */
+export const LOSS_TEMPERATURE_KEY = 'temperature';
 
 /** `loss_fn_config` → the port's loss config; unknown keys are refused (as SkyRL does, 4xx). */
 export function decodeLossConfig(
@@ -176,7 +183,10 @@ export function decodeLossConfig(
   c: Record<string, number> | null | undefined,
 ): LossConfig | undefined {
   if (!c) return undefined;
-  const allowed = loss === 'ppo' ? ['clip_low_threshold', 'clip_high_threshold'] : [];
+  const allowed =
+    loss === 'ppo'
+      ? ['clip_low_threshold', 'clip_high_threshold', LOSS_TEMPERATURE_KEY]
+      : [LOSS_TEMPERATURE_KEY];
   for (const key of Object.keys(c)) {
     if (!allowed.includes(key)) {
       throw new DataError(
@@ -189,6 +199,7 @@ export function decodeLossConfig(
   return {
     ...(c.clip_low_threshold !== undefined ? { clipLowThreshold: c.clip_low_threshold } : {}),
     ...(c.clip_high_threshold !== undefined ? { clipHighThreshold: c.clip_high_threshold } : {}),
+    ...(c.temperature !== undefined ? { temperature: c.temperature } : {}),
   };
 }
 
@@ -361,6 +372,8 @@ export const capabilitiesSchema = z.looseObject({
       }),
     )
     .default([]),
+  /** spell serve's extension: the loss_fn_config keys it accepts beyond the protocol's. */
+  loss_fn_config_keys: z.array(z.string()).nullish(),
 });
 
 export const forwardBackwardOutputSchema = z.looseObject({

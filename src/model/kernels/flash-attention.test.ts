@@ -9,6 +9,7 @@ import {
   flashAttentionForward,
 } from './flash-attention.ts';
 import { activeNativeAddon, gemmBackend, setGemmBackend } from './gemm.ts';
+import { swigluBackward, swigluForward } from './swiglu.ts';
 
 const saved = gemmBackend();
 afterAll(() => setGemmBackend(saved));
@@ -143,5 +144,31 @@ describe.skipIf(!nativeBuilt)('native decode attention', () => {
     const again = new Float32Array(NH * HD);
     addon.attnDecode(q, kc, vc, again, L, Tk, NH, NKV, HD, 1);
     expect(again).toEqual(out); // bits independent of the thread count
+  });
+});
+
+describe.skipIf(!nativeBuilt)('native SwiGLU', () => {
+  test('forward and backward match the float64 loops (n spans threads and a ragged tail)', () => {
+    const n = 70_003;
+    const rng = new Rng(11);
+    const gate = rand(n, rng).map((x) => x * 6); // σ saturates both ways
+    const up = rand(n, rng);
+    const dout = rand(n, rng);
+    const refOut = new Float64Array(n);
+    const refDg = new Float64Array(n).fill(0.5);
+    const refDu = new Float64Array(n).fill(-0.5);
+    const g64 = Float64Array.from(gate);
+    const u64 = Float64Array.from(up);
+    swigluForward(refOut, g64, u64, n);
+    swigluBackward(refDg, refDu, Float64Array.from(dout), g64, u64, n);
+    setGemmBackend('native');
+    const out = new Float32Array(n);
+    const dg = new Float32Array(n).fill(0.5);
+    const du = new Float32Array(n).fill(-0.5);
+    swigluForward(out, gate, up, n);
+    swigluBackward(dg, du, dout, gate, up, n);
+    expect(close(out, refOut)).toBeLessThanOrEqual(1);
+    expect(close(dg, refDg)).toBeLessThanOrEqual(1);
+    expect(close(du, refDu)).toBeLessThanOrEqual(1);
   });
 });

@@ -76,6 +76,24 @@ export interface NativeGemmAddon {
     HD: number,
     threads: number,
   ): void;
+  /** out = silu(gate)·up over n elements (native/elementwise.h). */
+  swigluForward(
+    out: Float32Array,
+    gate: Float32Array,
+    up: Float32Array,
+    n: number,
+    threads: number,
+  ): void;
+  /** Its backward, accumulating into dgate and dup. */
+  swigluBackward(
+    dgate: Float32Array,
+    dup: Float32Array,
+    dout: Float32Array,
+    gate: Float32Array,
+    up: Float32Array,
+    n: number,
+    threads: number,
+  ): void;
   info(): NativeGemmInfo;
 }
 
@@ -89,9 +107,15 @@ const ADDON_PATH = '../../../native/build/Release/spell_gemm.node';
 function isAddon(mod: unknown): mod is NativeGemmAddon {
   if (typeof mod !== 'object' || mod === null) return false;
   const m = mod as Record<string, unknown>;
-  return ['sgemm', 'attnForward', 'attnBackward', 'attnDecode', 'info'].every(
-    (name) => typeof m[name] === 'function',
-  );
+  return [
+    'sgemm',
+    'attnForward',
+    'attnBackward',
+    'attnDecode',
+    'swigluForward',
+    'swigluBackward',
+    'info',
+  ].every((name) => typeof m[name] === 'function');
 }
 
 /** Try to load the addon once; never throws. */
@@ -108,7 +132,7 @@ export function loadNativeGemm(): NativeLoad {
     if (!isAddon(mod))
       return {
         ok: false,
-        reason: `${path} does not export sgemm/attn*/info (stale build? run npm run build:native)`,
+        reason: `${path} does not export sgemm/attn*/swiglu*/info (stale build? run npm run build:native)`,
       };
     return { ok: true, addon: mod, path };
   } catch (err) {

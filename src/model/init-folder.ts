@@ -8,8 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { Rng } from '../core/rng.ts';
 import type { Cluster } from '../data/cluster.ts';
 import { readCorpus } from '../data/read/corpus.ts';
-import { qwen3Config, type Qwen3Config } from '../model/index.ts';
-import { createRandomModelFolder } from '../engine/local/index.ts';
+import { qwen3Config, type Qwen3Config } from './config.ts';
+import { createRandomModelFolder } from './random-folder.ts';
 import {
   groundingPrompt,
   questionerPrompt,
