@@ -232,7 +232,7 @@ describe('spell pretrain on a tiny model', () => {
     expect(out).toMatch(/step 1\/1 lr \S+ loss ind \d/);
     expect(out).toMatch(/"induction":\d/);
     expect(() => run('--reasoning', 'steps')).toThrow(
-      /--reasoning expects one of subjects, chain, got "steps"/,
+      /--reasoning must be one of subjects, chain, got "steps"/,
     );
     expect(() => run('--drill-chat-share', '2')).toThrow(
       /--drill-chat-share must be a number in \[0, 1\], got "2"/,
