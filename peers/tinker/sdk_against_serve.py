@@ -5,9 +5,10 @@
 Every step prints one line `step NAME ok ...`; the first failure raises (exit code 1) with the
 SDK's own error. Steps: server capabilities, a LoRA training client, forward_backward with
 cross_entropy and ppo, forward, optim_step, save_weights_for_sampler + sample, save_state,
-load_state (into a new client), compute_logprobs (prompt log-probs), and a small RL loop in the
+load_state (into a new client), compute_logprobs (prompt log-probs), a small RL loop in the
 tinker-cookbook style (rl_loop.py: ephemeral sampler per step, group-centred advantages,
-importance_sampling, forward_backward + optim_step submitted before either is awaited).
+importance_sampling, forward_backward + optim_step submitted before either is awaited), and, where
+the SDK has it, closing the service client (which finishes the session).
 Token-in/token-out only: the tiny served model has no Hugging Face tokenizer.
 """
 
@@ -149,6 +150,13 @@ def main():
     step("load_state")
 
     rl_loop(service)
+
+    # SDK >= 0.3x finishes the session (POST /api/v1/sessions/{id}/finish); the server then frees
+    # the engines of the session's training models. 0.24.x has no close: its models stay until the
+    # server unloads them as idle.
+    if hasattr(service, "close"):
+        service.close("success").result()
+        step("session_finished")
 
 
 def rl_loop(service):

@@ -128,6 +128,7 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
       );
     }
     const samplerMatch = /^\/api\/v1\/samplers\/([^/]+)$/.exec(path);
+    const finishMatch = /^\/api\/v1\/sessions\/([^/]+)\/finish$/.exec(path);
     if (method === 'GET') {
       req.resume();
       const h = get.get(path);
@@ -136,6 +137,14 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
         return sendJson(res, 200, service.samplerInfo(decodePathSegment(samplerMatch[1])));
       }
     } else if (method === 'POST') {
+      if (finishMatch) {
+        const body = await readJsonBody(req, maxBody);
+        return sendJson(
+          res,
+          200,
+          await service.finishSession(decodePathSegment(finishMatch[1]), body),
+        );
+      }
       let h = post.get(path);
       if (h) {
         let body: unknown;
@@ -166,7 +175,7 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
     } else {
       req.resume();
     }
-    if (get.has(path) || post.has(path) || samplerMatch) {
+    if (get.has(path) || post.has(path) || samplerMatch || finishMatch) {
       throw new HttpError(405, `method ${method} is not allowed on ${path}`);
     }
     throw new HttpError(404, `unknown route ${method} ${path}`);

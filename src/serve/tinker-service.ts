@@ -160,7 +160,8 @@ export class TinkerService {
   readonly futures = new FutureStore();
   private readonly prefix = randomBytes(3).toString('hex');
   private counter = 0;
-  private readonly sessions = new Map<string, { lastBeat: number }>();
+  /** Sessions by id; `finished` is set once the client finished it (first reason wins). */
+  private readonly sessions = new Map<string, { lastBeat: number; finished?: string }>();
   private readonly models = new Map<string, TrainingModel>();
   private readonly samplers = new Map<string, SamplingSession>();
   private readonly checkpoints = new Map<string, Checkpoint>();
@@ -329,14 +330,42 @@ export class TinkerService {
 
   private heartbeat(body: unknown): Promise<unknown> {
     const b = parseBody(w.heartbeatSchema, body, 'session_heartbeat');
-    const s = this.sessions.get(b.session_id);
-    if (!s) throw new HttpError(404, `unknown session_id '${b.session_id}'`);
-    s.lastBeat = Date.now();
+    this.session(b.session_id).lastBeat = Date.now();
     return Promise.resolve({ type: 'session_heartbeat' });
   }
 
-  private session(id: string): void {
-    if (!this.sessions.has(id)) throw new HttpError(404, `unknown session_id '${id}'`);
+  /**
+   * `POST /api/v1/sessions/{id}/finish`: the client is done with the session (SDK >= 0.3x sends it
+   * from `ServiceClient.close` and on leaving `with ServiceClient(...)`). Its training models are
+   * unloaded so their engines count no more against --max-engines; later requests in the session,
+   * heartbeats included, get 410, which stops the SDK's heartbeat loop. Finishing again is a no-op.
+   */
+  async finishSession(sessionId: string, body: unknown): Promise<unknown> {
+    const b = parseBody(w.finishSessionSchema, body, 'sessions/finish');
+    const s = this.sessions.get(sessionId);
+    if (!s) throw new HttpError(404, `unknown session_id '${sessionId}'`);
+    if (s.finished === undefined) {
+      s.finished = b.reason.type;
+      const closing: Promise<void>[] = [];
+      for (const m of this.models.values()) {
+        if (m.sessionId === sessionId && !m.unloaded) {
+          m.unloaded = true;
+          closing.push(m.slot.retire(`model ${m.id} was unloaded: its session has finished`));
+        }
+      }
+      await Promise.all(closing);
+    }
+    return { session_id: sessionId, status: s.finished };
+  }
+
+  /** A live session, or 404 (unknown) / 410 (finished: the SDK's signal to stop). */
+  private session(id: string): { lastBeat: number; finished?: string } {
+    const s = this.sessions.get(id);
+    if (!s) throw new HttpError(404, `unknown session_id '${id}'`);
+    if (s.finished !== undefined) {
+      throw new HttpError(410, `session ${id} has finished (${s.finished}); create a new session`);
+    }
+    return s;
   }
 
   private checkBaseModel(name: string, field: string): void {

@@ -1,17 +1,16 @@
 /**
  * Where the Python peers live for the interop tests: `bash peers/setup.sh GROUP` makes
  * `$SPELL_PEERS_HOME/GROUP` (default peers/.venv/GROUP). A test whose peer is not installed is
- * skipped locally, but fails when SPELL_REQUIRE_PEERS=1 (CI), so nothing silently stops being tested.
+ * skipped, but fails when SPELL_REQUIRE_PEERS names its group (CI names the groups .ci/run
+ * installs; src/model/testing/required-peers.ts), so nothing silently stops being tested.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingPeerMessage, peerRequired } from '../../src/model/testing/required-peers.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Whether CI asked for every peer test to run. */
-export const REQUIRE_PEERS = process.env.SPELL_REQUIRE_PEERS === '1';
 
 /** The venv folder of a peer group, whether or not it exists. */
 export function peerVenv(group: string): string {
@@ -20,16 +19,14 @@ export function peerVenv(group: string): string {
 
 /**
  * The python of an installed peer group, or undefined (the caller skips) when it is not installed.
- * @throws when SPELL_REQUIRE_PEERS=1 and the group is missing.
+ * @throws when SPELL_REQUIRE_PEERS requires the group and it is missing.
  */
 export function peerPython(group: string): string | undefined {
   const venv = peerVenv(group);
   const python = join(venv, 'bin', 'python');
   if (existsSync(python) && existsSync(join(venv, '.spell-requirements'))) return python;
-  if (REQUIRE_PEERS) {
-    throw new Error(
-      `SPELL_REQUIRE_PEERS=1 but the '${group}' peer is not installed at ${venv}; run: bash peers/setup.sh ${group}`,
-    );
+  if (peerRequired(group)) {
+    throw new Error(missingPeerMessage(group, venv, `bash peers/setup.sh ${group}`));
   }
   return undefined;
 }

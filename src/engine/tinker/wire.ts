@@ -215,6 +215,11 @@ export const createSessionSchema = z.object({
   sdk_version: z.string().optional(),
 });
 export const heartbeatSchema = z.object({ session_id: id });
+/** `POST /api/v1/sessions/{id}/finish` (SDK >= 0.3x `ServiceClient.close`, or leaving its `with`). */
+export const finishSessionSchema = z.object({
+  reason: z.object({ type: z.enum(['success', 'errored', 'interrupted']) }),
+  detail: z.string().nullish(),
+});
 
 export const loraConfigSchema = z.object({
   rank: z.int().min(1),
