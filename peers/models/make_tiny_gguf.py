@@ -119,6 +119,7 @@ def write_gguf(path):
     model = transformers.LlamaForCausalLM(config).eval()
     w = gguf.GGUFWriter(path, "llama")
     w.add_name("spell tiny llama")
+    w.add_custom_alignment(32)  # the default, written out so tests can patch it
     w.add_context_length(config.max_position_embeddings)
     w.add_embedding_length(config.hidden_size)
     w.add_block_count(config.num_hidden_layers)
