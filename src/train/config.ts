@@ -56,6 +56,8 @@ export const TrainConfigSchema = z
         tokenizer: z.string().default(''),
         /** How the engine sums the loss; `auto` asks the engine (hosted Tinker/local: sum; SkyRL: per-sequence mean). */
         lossAggregation: z.enum(['auto', 'sum', 'sequence-token-mean']).default('auto'),
+        /** tinker: forward/backward encoding; json (SDK <= 0.24, SkyRL tx 0.3) or protobuf (SDK >= 0.25). */
+        wire: z.enum(['json', 'protobuf']).default('json'),
         /** Parallel requests kept in flight per role (remote engines). */
         concurrency: positiveInt.default(64),
       })

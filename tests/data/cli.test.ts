@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, describe, expect, test } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -92,6 +93,29 @@ describe('spell data', () => {
     const r = spell('data', 'synth', '--out', join(dir, 'x'), '--clusters', 'many');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--clusters must be a non-negative integer, got "many"');
+  });
+
+  test('a parquet file whose column chunks do not match its schema: one line, exit 2', () => {
+    const bytes = Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'data_source', data: ['docmath_reports', 'qa_x'] },
+          { name: 'paragraphs', data: [['Revenue rose.'], ['A river.', 'A town.']] },
+        ],
+      }),
+    );
+    // Rename the schema's 'paragraphs' (in the footer) and damage data_source's first page header:
+    // hyparquet then left a rejected read behind, which crashed the process with a stack trace.
+    const footer = bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8);
+    bytes[bytes.indexOf('paragraphs', footer) + 1] = 'r'.charCodeAt(0);
+    bytes[4] = 0xff;
+    const file = join(dir, 'renamed.parquet');
+    writeFileSync(file, bytes);
+    const r = spell('data', 'stats', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `spell: DataError: ${file}: cannot read parquet (row group 0: column chunk paragraphs is not a schema column)`,
+    ]);
   });
 });
 

@@ -314,6 +314,34 @@ describe('spell eval against spell serve', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/cannot tokenize .*pass --tokenizer/);
   }, 60_000);
+  test('a server answering HTTP 200 without "choices": counted and named, exit 2, no crash', async () => {
+    const broken = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/v1`;
+    const out = join(tmp, 'nochoices');
+    try {
+      const run = await runCli([
+        ...['--endpoint', url, '--model', 'm', '--suite', 'synthetic', '--tasks', 'qa'],
+        ...['--limit', '2', '--n', '1', '--tokenizer', defaultModelDir(), '--retries', '0'],
+        ...['--out', out, '--no-progress'],
+      ]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).not.toMatch(/TypeError|unexpected error|\n\s+at /);
+      expect(run.stderr).toMatch(
+        /2 sample\(s\) failed to generate \(first: qa \S+ sample 0: http:\/\/127\.0\.0\.1:\d+\/v1\/completions answered HTTP 200 but without "choices"\)/,
+      );
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+        generationFailures: number;
+      };
+      expect(summary.generationFailures).toBe(2);
+      expect(lines(join(out, 'samples.jsonl'))).toEqual([]);
+    } finally {
+      await new Promise((r) => broken.close(r));
+    }
+  }, 60_000);
 });
 
 describe('spell eval on the paper suite', () => {

@@ -120,6 +120,34 @@ describe('parquet reader (reference layout)', () => {
     expect(skipped.skipped).toEqual({ corrupt_file: 1 });
   });
 
+  test('a schema column renamed while another chunk is damaged: one DataError, no stray rejection', async () => {
+    const bytes = Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'data_source', data: ['docmath_reports', 'qa_x'] },
+          { name: 'paragraphs', data: [['Revenue rose.'], ['A river.', 'A town.']] },
+        ],
+      }),
+    );
+    // The footer's schema names 'paragraphs' before the column chunks' own paths do.
+    const footer = bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8);
+    bytes[bytes.indexOf('paragraphs', footer) + 1] = 'r'.charCodeAt(0);
+    bytes[4] = 0xff; // the first page header of data_source
+    const stray: unknown[] = [];
+    const onStray = (reason: unknown): void => void stray.push(reason);
+    process.on('unhandledRejection', onStray);
+    try {
+      const file = write('renamed.parquet', bytes);
+      await expect(readParquet(file)).rejects.toThrow(
+        /renamed\.parquet: cannot read parquet \(row group 0: column chunk paragraphs.* is not a schema column\)/,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('unhandledRejection', onStray);
+    }
+    expect(stray).toEqual([]);
+  });
+
   test('a row with a null paragraphs list names row and column', async () => {
     const file = write(
       'nullpar.parquet',

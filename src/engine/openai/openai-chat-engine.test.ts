@@ -30,6 +30,7 @@ interface PeerState {
   maxInFlight: number;
   bodies: Record<string, unknown>[];
   paths: string[];
+  raw200: string | null; // answer every completion with HTTP 200 and this JSON body
 }
 
 let tok: HfTokenizer;
@@ -43,6 +44,7 @@ const state: PeerState = {
   maxInFlight: 0,
   bodies: [],
   paths: [],
+  raw200: null,
 };
 
 /** The peer's "model": seeded words, cut at stop strings or at max_tokens tokens. */
@@ -190,6 +192,10 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
       return;
     }
     state.bodies.push(body);
+    if (state.raw200 !== null && path.endsWith('completions')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(state.raw200);
+      return;
+    }
     handle(path, body, res);
   });
 }
@@ -220,6 +226,7 @@ beforeEach(() => {
     maxInFlight: 0,
     bodies: [],
     paths: [],
+    raw200: null,
   });
 });
 
@@ -335,6 +342,34 @@ describe('failures', () => {
     expect((err as RemoteEngineError).status).toBe(404);
     expect((err as RemoteEngineError).message).toMatch(/no-such-model does not exist/);
     expect(state.paths).toHaveLength(1);
+  });
+
+  // HTTP 200 bodies a broken server or proxy sends: each one a RemoteEngineError naming what was
+  // wrong (they were TypeErrors, or — for choices without text — silently empty answers).
+  test.each([
+    ['{}', 'both', /answered HTTP 200 but without "choices"$/],
+    ['{"error":{"message":"overloaded"}}', 'both', /without "choices" \(error: overloaded\)/],
+    ['null', 'both', /the body is null, not a completion object/],
+    ['"hello"', 'both', /the body is a string, not a completion object/],
+    ['{"choices":"x"}', 'both', /"choices" is a string, not a list/],
+    ['{"choices":[7]}', 'both', /choices\[0\] is a number, not an object/],
+    ['{"choices":[{"index":"a","text":"t"}]}', 'both', /choices\[0\]\.index is "a"/],
+    ['{"choices":[{"index":0}]}', 'text', /choices\[0\]\.text is missing, not a string/],
+    ['{"choices":[{"index":0}]}', 'chat', /choices\[0\]\.message is missing, not an object/],
+    ['{"choices":[{"message":{"content":5}}]}', 'chat', /message\.content is a number/],
+    ['{"choices":[', 'both', /answered with a body that is not JSON/],
+  ])('a 200 body %s is a RemoteEngineError (%s)', async (raw, which, why) => {
+    state.raw200 = raw;
+    const calls = [
+      ...(which !== 'text' ? [() => engine().chat(QUESTION)] : []),
+      ...(which !== 'chat' ? [() => engine().complete('the answer')] : []),
+    ];
+    for (const call of calls) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RemoteEngineError);
+      expect((err as RemoteEngineError).message).toMatch(why);
+      expect((err as RemoteEngineError).message).toContain(baseURL);
+    }
   });
 
   test('a server slower than the timeout gives a RemoteEngineError naming the timeout', async () => {

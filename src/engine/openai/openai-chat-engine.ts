@@ -20,6 +20,7 @@ import type {
   TokenUsage,
 } from '../chat.ts';
 import { Limiter } from './limiter.ts';
+import { readChoices } from './response-shape.ts';
 
 export interface OpenAiChatEngineOptions {
   /** e.g. `http://127.0.0.1:8000/v1` (vLLM) or `https://api.openai.com/v1`. */
@@ -50,7 +51,16 @@ function finishReason(raw: unknown): FinishReason {
 }
 
 function usageOf(raw: OpenAI.CompletionUsage | undefined | null): TokenUsage | undefined {
-  if (!raw) return undefined;
+  // A server's usage block is informative only: one that is not three numbers is dropped.
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    typeof raw.prompt_tokens !== 'number' ||
+    typeof raw.completion_tokens !== 'number' ||
+    typeof raw.total_tokens !== 'number'
+  ) {
+    return undefined;
+  }
   return {
     promptTokens: raw.prompt_tokens,
     completionTokens: raw.completion_tokens,
@@ -151,15 +161,7 @@ export class OpenAiChatEngine implements ChatEngine {
         body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
       ),
     );
-    const choices: ChatChoice[] = sortByIndex(res.choices ?? []).map((c) => {
-      const message = c.message as OpenAI.ChatCompletionMessage & { reasoning_content?: unknown };
-      const reasoning = message.reasoning_content;
-      return {
-        text: message.content ?? '',
-        finishReason: finishReason(c.finish_reason),
-        ...(typeof reasoning === 'string' ? { reasoning } : {}),
-      };
-    });
+    const choices = this.choicesOf(res, '/chat/completions', 'chat');
     return this.result('/chat/completions', choices, res.usage, res.model, params);
   }
 
@@ -174,10 +176,7 @@ export class OpenAiChatEngine implements ChatEngine {
     const res = await this.call('/completions', () =>
       this.client.completions.create(body as unknown as OpenAI.CompletionCreateParamsNonStreaming),
     );
-    const choices: ChatChoice[] = sortByIndex(res.choices ?? []).map((c) => ({
-      text: c.text ?? '',
-      finishReason: finishReason(c.finish_reason),
-    }));
+    const choices = this.choicesOf(res, '/completions', 'text');
     return this.result('/completions', choices, res.usage, res.model, params);
   }
 
@@ -217,6 +216,15 @@ export class OpenAiChatEngine implements ChatEngine {
       throw new RemoteEngineError(`${url} answered without a string "prompt"`, url, 200, res);
     }
     return prompt;
+  }
+
+  /** The body's choices in index order, its shape checked (see response-shape.ts). */
+  private choicesOf(res: unknown, path: string, kind: 'chat' | 'text'): ChatChoice[] {
+    return sortByIndex(readChoices(res, `${this.baseURL}${path}`, kind)).map((c) => ({
+      text: c.text,
+      finishReason: finishReason(c.finishReason),
+      ...(c.reasoning !== undefined ? { reasoning: c.reasoning } : {}),
+    }));
   }
 
   private result(
@@ -259,6 +267,16 @@ function toRemoteError(err: unknown, endpoint: string, timeoutMs: number): unkno
   if (err instanceof APIConnectionTimeoutError) {
     return new RemoteEngineError(
       `${endpoint} did not answer within ${timeoutMs} ms (after retries)`,
+      endpoint,
+      undefined,
+      undefined,
+      { cause: err },
+    );
+  }
+  if (err instanceof SyntaxError) {
+    // The SDK parses a JSON content-type body itself; a cut or garbled one lands here.
+    return new RemoteEngineError(
+      `${endpoint} answered with a body that is not JSON (${err.message})`,
       endpoint,
       undefined,
       undefined,
