@@ -18,8 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/smollm2}
-MINUTES=${MINUTES:-60}
-LIMIT=${LIMIT:-20}
+MINUTES=${MINUTES:-50}
+LIMIT=${LIMIT:-12}
 N=${N:-4}
 LR=${LR:-2e-4}
 RANK=${RANK:-16}
