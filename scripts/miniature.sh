@@ -13,7 +13,8 @@
 # every arm from another warm-start model; SPELL_ARGS / RLVR_ARGS add key=value overrides to one arm;
 # STEPS caps the steps of each arm and CHECKPOINT_EVERY sets its checkpoint spacing; SPELL_ARM names
 # the self-play arm, so variants can sit side by side, and TABLE_ARMS lists the arms of the table.
-# Stages write disjoint files, so two invocations with different STAGES may run at the same time.
+# STAGES=eval evaluates the last (and MID_EVALS intermediate) checkpoints of the arms named in
+# EVAL_ARMS again, without training. Stages write disjoint files, so two invocations with different STAGES may run at the same time.
 # MAX_TOKENS / MAX_INPUT set the evaluation's reply and prompt budgets. A LoRA run's checkpoints are
 # PEFT adapters: they are merged into their base with `spell export` before they are served.)
 set -euo pipefail
@@ -29,6 +30,7 @@ CHECKPOINT_EVERY=${CHECKPOINT_EVERY:-5}
 SPELL_ARM=${SPELL_ARM:-spell}
 TABLE_ARMS=${TABLE_ARMS:-baseline $SPELL_ARM rlvr}
 STAGES=${STAGES:-baseline spell rlvr table}
+EVAL_ARMS=${EVAL_ARMS:-$SPELL_ARM rlvr}
 MODEL=${MODEL:-assets/model}
 MAX_TOKENS=${MAX_TOKENS:-96}
 MAX_INPUT=${MAX_INPUT:-2048}
@@ -106,6 +108,14 @@ if has rlvr; then
     "engine.model=$MODEL" ${RLVR_EXTRA[@]+"${RLVR_EXTRA[@]}"} >"$OUT/rlvr.log" 2>&1
   evaluate rlvr "$(last_checkpoint "$OUT/rlvr")"
   evaluate_midpoints rlvr "$OUT/rlvr"
+fi
+
+if has eval; then
+  for arm in $EVAL_ARMS; do
+    echo "evaluating $arm"
+    evaluate "$arm" "$(last_checkpoint "$OUT/$arm")"
+    evaluate_midpoints "$arm" "$OUT/$arm"
+  done
 fi
 
 if has table; then

@@ -8,6 +8,7 @@
 #   STAGES=warmstart bash scripts/smollm2.sh   # the warm start, untrained (every arm starts here)
 #   STAGES=spell     bash scripts/smollm2.sh   # self-play, LoRA, MINUTES of wall time
 #   STAGES=rlvr      bash scripts/smollm2.sh   # static RLVR control, same LoRA, lr and budget
+#   STAGES=eval      bash scripts/smollm2.sh   # evaluate the spell and rlvr arms again (no training)
 #   STAGES=table     bash scripts/smollm2.sh   # OUT/results.md, results.html
 #
 # Without STAGES every stage runs in that order. spell and rlvr may run at the same time (separate
@@ -77,4 +78,5 @@ if has warmstart; then
 fi
 if has spell; then mini spell; fi
 if has rlvr; then mini rlvr; fi
+if has eval; then mini eval; fi
 if has table; then mini table; fi
