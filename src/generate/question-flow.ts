@@ -15,19 +15,19 @@ import { Rng } from '../core/rng.ts';
 import type { ChatEngine } from '../engine/chat.ts';
 import type { AlgorithmConfig, HistoryPushConfig } from '../spell/config.ts';
 import { shouldPushToHistory, type HistoryMemory } from '../spell/history.ts';
+import { drawTargetLetter, groundingPrompt } from '../spell/prompts/index.ts';
 import {
-  drawTargetLetter,
-  groundingPrompt,
-  joinDocuments,
-  questionerPrompt,
-  responderPrompt,
-  verifierPrompt,
-} from '../spell/prompts/index.ts';
-import { parseQuestioner } from '../spell/questioner-parse.ts';
-import { isBadGround, passRate } from '../spell/rewards.ts';
-import { ruleScore } from '../spell/rules/index.ts';
+  checkAnswer,
+  groundingVerdict,
+  judgeReplies,
+  parseQuestion,
+  qaAnswerTooLong,
+  questionerPromptFor,
+  responderPromptFor as responderPromptOf,
+  settleQuestion,
+  verifierPromptFor,
+} from '../spell/question-flow.ts';
 import type { Task } from '../spell/task.ts';
-import { judgeAnswer, parseVote } from '../spell/verifier.ts';
 import { keeps, type KeepPolicy } from './keep-policy.ts';
 import type { NearDuplicateIndex } from './near-duplicate.ts';
 import {
@@ -82,11 +82,7 @@ export function responderPromptFor(
   cluster: Cluster,
   responderQuestion: string,
 ): string {
-  return responderPrompt({
-    task,
-    documents: cluster.documents.join('\n'),
-    question: responderQuestion,
-  });
+  return responderPromptOf(task, cluster.documents, responderQuestion);
 }
 
 class SlotRun {
@@ -173,16 +169,12 @@ export async function runQuestion(
 
   try {
     // A. Questioner.
-    const documents = joinDocuments(cluster.documents, draw.documentIndices);
-    const qPrompt =
-      task === 'mc'
-        ? questionerPrompt({
-            task,
-            documents,
-            examples: draw.examples,
-            targetLetter: targetLetter ?? 'A',
-          })
-        : questionerPrompt({ task, documents, examples: draw.examples });
+    const { documents, text: qPrompt } = questionerPromptFor(
+      task,
+      cluster.documents,
+      draw,
+      targetLetter,
+    );
     const qTokens = await ctx.counter.prompt(qPrompt);
     if (qTokens > s.maxPromptTokens) {
       return reject(
@@ -194,12 +186,9 @@ export async function runQuestion(
     partial = { questionerOutput: output };
 
     // B. Parse. Answer length is checked here (async counter) rather than inside the parser.
-    const parsed = parseQuestioner(task, output, {
-      countTokens: () => 0,
-      maxAnswerTokens: Number.MAX_SAFE_INTEGER,
+    const parsed = parseQuestion(task, output, s.algorithm, {
+      documents,
       ...(targetLetter !== undefined ? { targetLetter } : {}),
-      ...(s.algorithm.qaAnswerInDocuments ? { documents } : {}),
-      wrongLetter: s.algorithm.mcWrongLetter,
     });
     if (parsed.kind === 'format_error') return reject('format_error', parsed.reason);
     if (parsed.kind === 'invalid_answer') return reject('invalid_answer', parsed.reason);
@@ -211,9 +200,9 @@ export async function runQuestion(
       referenceAnswer: parsed.referenceAnswer,
     };
     if (task === 'qa') {
-      const limit = s.algorithm.qaMaxAnswerTokens;
       const answerTokens = await ctx.counter.text(parsed.referenceAnswer);
-      if (answerTokens > limit) {
+      if (qaAnswerTooLong(task, answerTokens, s.algorithm)) {
+        const limit = s.algorithm.qaMaxAnswerTokens;
         return reject('invalid_answer', `answer has ${answerTokens} tokens, more than ${limit}`);
       }
     }
@@ -236,11 +225,9 @@ export async function runQuestion(
       groundingPrompt({ task, question: parsed.responderQuestion }),
       1,
     );
-    const gScore = ruleScore(task, grounded, parsed.referenceAnswer, {
-      qaMetric: s.algorithm.qaMetric,
-    }).score;
-    partial = { ...partial, grounding: { answer: grounded, score: gScore } };
-    if (isBadGround(gScore, s.algorithm.groundingThreshold)) {
+    const verdict = groundingVerdict(task, grounded, parsed, s.algorithm);
+    partial = { ...partial, grounding: { answer: grounded, score: verdict.score } };
+    if (verdict.badGround) {
       return reject('answerable_without_documents');
     }
 
@@ -258,10 +245,9 @@ export async function runQuestion(
     // D. Rule checks, then V verifier votes on every answer with an extracted span.
     const responses: ResponseRecord[] = await Promise.all(
       answers.map(async (text): Promise<ResponseRecord> => {
-        const rule = ruleScore(task, text, parsed.referenceAnswer, {
-          qaMetric: s.algorithm.qaMetric,
-        });
-        if (s.votes === 0 || rule.pred === null || rule.gt === null) {
+        const rule = checkAnswer(task, text, parsed, s.algorithm);
+        const vPrompt = verifierPromptFor(parsed, rule);
+        if (s.votes === 0 || vPrompt === undefined) {
           return {
             text,
             pred: rule.pred,
@@ -271,25 +257,20 @@ export async function runQuestion(
             reward: rule.score,
           };
         }
-        const replies = await run.chat(
-          'verifier',
-          verifierPrompt({
-            problem: parsed.responderQuestion,
-            prediction: rule.pred,
-            reference: rule.gt,
-          }),
-          s.votes,
-        );
-        const votes = replies.map(parseVote);
-        const { majority, reward } = judgeAnswer(rule.score, votes, s.algorithm);
+        const replies = await run.chat('verifier', vPrompt, s.votes);
+        const { votes, majority, reward } = judgeReplies(rule.score, replies, s.algorithm);
         return { text, pred: rule.pred, ruleScore: rule.score, votes, majority, reward };
       }),
     );
 
     // E. Pass rate, history memory, keep decision.
-    const p = passRate(responses.map((r) => r.reward));
+    const settled = settleQuestion(
+      responses.map((r) => r.reward),
+      s.algorithm,
+    );
+    const p = settled.passRate;
     partial = { ...partial, responses, passRate: p };
-    if (shouldPushToHistory(p, s.algorithm)) {
+    if (settled.pushToHistory) {
       ctx.memory.push(task, cluster.id, {
         evidence: draw.documentIndices,
         question: parsed.responderQuestion,

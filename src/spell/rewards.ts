@@ -11,9 +11,15 @@ import type {
   QuestionerRewardType,
 } from './config.ts';
 import type { Vote } from './verifier.ts';
+import { BAD_CASE_LABELS, type QuestionLabel } from './labels.ts';
 
 /** Why a questioner sample is a negative example; the label is kept for logging and sampling. */
-export type BadCaseLabel = 'bad_format' | 'bad_ground' | 'bad_repeat' | 'zero_variance';
+export type BadCaseLabel = (typeof BAD_CASE_LABELS)[number];
+
+/** Whether a question's label makes its questioner sample a bad case. */
+export function isBadCaseLabel(label: QuestionLabel): label is BadCaseLabel {
+  return (BAD_CASE_LABELS as readonly string[]).includes(label);
+}
 
 /** What happened to one questioner sample, as far as its reward is concerned. */
 export type QuestionerOutcome =

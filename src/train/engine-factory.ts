@@ -5,17 +5,16 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigurationError } from '../core/errors.ts';
-import type { LossAggregation, PolicyEngine } from '../engine/types.ts';
+import type { LossAggregation } from '../engine/types.ts';
 import { LocalEngine } from '../engine/local/index.ts';
 import { TinkerEngine } from '../engine/tinker/client.ts';
-import { loadTokenizer, type HfTokenizer } from '../text/tokenizer.ts';
+import { loadTokenizer } from '../text/tokenizer.ts';
 import { defaultModelDir } from '../assets.ts';
 import type { TrainConfig } from './config.ts';
+import type { EngineHandle } from './policy.ts';
 
-export interface OpenedEngine {
-  readonly engine: PolicyEngine;
-  readonly tokenizer: HfTokenizer;
-  readonly lossAggregation: LossAggregation;
+/** The engine handle a run trains with (policy.ts), and a line describing it. */
+export interface OpenedEngine extends EngineHandle {
   readonly description: string;
 }
 

@@ -3,7 +3,12 @@
  * token ids to the PolicyEngine with every request of a phase in flight together, and decodes the
  * answers. Tokenization belongs here, not in the engine (architecture.md).
  */
-import type { PolicyEngine, SampledSequence, StopReason } from '../engine/types.ts';
+import type {
+  LossAggregation,
+  PolicyEngine,
+  SampledSequence,
+  StopReason,
+} from '../engine/types.ts';
 import type { HfTokenizer } from '../text/tokenizer.ts';
 import { renderChat } from '../text/chat.ts';
 
@@ -13,6 +18,16 @@ export interface Generation {
   readonly tokens: readonly number[];
   readonly logprobs: readonly number[];
   readonly stopReason: StopReason;
+}
+
+/**
+ * An opened engine with what training needs to know about it: the tokenizer its prompts are
+ * rendered with and how it aggregates the loss (the datums are scaled to match).
+ */
+export interface EngineHandle {
+  readonly engine: PolicyEngine;
+  readonly tokenizer: HfTokenizer;
+  readonly lossAggregation: LossAggregation;
 }
 
 export interface PolicyOptions {
@@ -27,15 +42,21 @@ export interface PolicyOptions {
 
 export class RolePolicy {
   private readonly stopTokenIds: number[];
+  readonly engine: PolicyEngine;
+  readonly tokenizer: HfTokenizer;
+  /** How the engine aggregates the loss (set by the engine, read where datums are built). */
+  readonly lossAggregation: LossAggregation;
   /** Wall-clock seconds spent waiting on the engine's sampling (for the step's time breakdown). */
   sampleSeconds = 0;
 
   constructor(
-    readonly engine: PolicyEngine,
-    readonly tokenizer: HfTokenizer,
+    handle: EngineHandle,
     private readonly opts: PolicyOptions,
   ) {
-    this.stopTokenIds = [...tokenizer.endOfTurnIds()];
+    this.engine = handle.engine;
+    this.tokenizer = handle.tokenizer;
+    this.lossAggregation = handle.lossAggregation;
+    this.stopTokenIds = [...handle.tokenizer.endOfTurnIds()];
   }
 
   /** One user message rendered with the generation prompt, as token ids. */

@@ -15,15 +15,21 @@ import { readEvalSet } from '../data/synth/eval-set.ts';
 import { responderPrompt } from '../spell/prompts/index.ts';
 import { formatMcQuestion } from '../spell/questioner-parse.ts';
 import { ruleScore } from '../spell/rules/index.ts';
-import { responderAdvantages } from '../spell/advantages.ts';
 import { classifyResponderGroup, passRate } from '../spell/rewards.ts';
-import type { LossAggregation } from '../engine/types.ts';
+import { computeTrainItems, type TrainItem } from '../spell/train-items.ts';
 import type { TrainConfig } from './config.ts';
 import { Counters } from './counters.ts';
 import { runPolicyUpdate, timingBreakdown } from './update.ts';
 import { batchMetrics } from './metrics.ts';
-import type { Generation, RolePolicy } from './policy.ts';
-import type { StepOutcome } from './step.ts';
+import type { RolePolicy } from './policy.ts';
+import {
+  passRateMetrics,
+  trainedSample,
+  trajectoryOf,
+  type RolloutRecord,
+  type StepOutcome,
+  type TrainPayload,
+} from './records.ts';
 
 /** Read the labeled questions (the held-out evaluation layout: id, task, documents, question, options, answer). */
 export function readLabeledQuestions(paths: readonly string[]): EvalRecord[] {
@@ -97,8 +103,6 @@ export interface RlvrContext {
   readonly questions: readonly EvalRecord[];
   readonly sampler: LabeledSampler;
   readonly nextSeed: () => number;
-  readonly lossAggregation: LossAggregation;
-  readonly epsilon: number;
   readonly onPhase?: (phase: string) => void;
 }
 
@@ -130,102 +134,75 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
     G,
     plans.map(() => ctx.nextSeed()),
   );
-  const items: {
-    q: EvalRecord;
-    promptIds: number[];
-    gen: Generation;
-    reward: number;
-    advantage: number;
-  }[] = [];
-  const rollouts: object[] = [];
-  const passByTask = new Map<string, number[]>();
+  const answers: { q: EvalRecord; reward: number; payload: TrainPayload }[] = [];
+  const groups: { task: EvalRecord['task']; passRate: number }[] = [];
   plans.forEach((p, gi) => {
     const group = gens[gi];
     const rewards = group.map(
       (g) => ruleScore(p.q.task, g.text, p.q.answer, { qaMetric: cfg.algorithm.qaMetric }).score,
     );
-    const pr = passRate(rewards);
-    passByTask.set(p.q.task, [...(passByTask.get(p.q.task) ?? []), pr]);
+    groups.push({ task: p.q.task, passRate: passRate(rewards) });
     if (classifyResponderGroup(rewards) === 'zero_variance')
       counters.add('responder/zero_variance');
     group.forEach((gen, k) => {
-      items.push({
-        q: p.q,
-        promptIds: p.promptIds,
-        gen,
-        reward: rewards[k],
-        advantage: 0,
-      });
+      answers.push({ q: p.q, reward: rewards[k], payload: { promptIds: p.promptIds, gen } });
     });
   });
-  const adv = responderAdvantages(
-    items.map((i) => i.reward),
-    items.map((i) => i.q.id),
-    ctx.epsilon,
+  const items: TrainItem<TrainPayload>[] = computeTrainItems(
+    {
+      responder: answers.map((a) => ({
+        uid: a.q.id,
+        task: a.q.task,
+        reward: a.reward,
+        payload: a.payload,
+      })),
+      questionerGood: [],
+      questionerBad: [],
+      verifier: [],
+    },
+    cfg.algorithm,
   );
-  items.forEach((item, i) => (item.advantage = adv[i]));
 
   ctx.onPhase?.('update');
-  const update = await runPolicyUpdate(
-    policy,
-    cfg,
-    items.map((i) => ({
-      promptIds: i.promptIds,
-      tokens: i.gen.tokens,
-      logprobs: i.gen.logprobs,
-      advantage: i.advantage,
-    })),
-    ctx.lossAggregation,
-    counters,
-  );
+  const update = await runPolicyUpdate(policy, cfg, items.map(trajectoryOf), counters);
   ctx.onPhase?.('');
 
+  // Tasks grouped in first-seen order, so the overall mean sums in the order it always has.
+  const taskOrder = [...new Set(groups.map((g) => g.task))];
+  const rates = passRateMetrics(taskOrder.flatMap((t) => groups.filter((g) => g.task === t)));
   const metrics: Record<string, number> = {
     step,
     'train/mode_rlvr': 1,
     'train/responder_groups': plans.length,
     'train/datums': update.datums,
-    ...batchMetrics(
-      items.map((i) => ({
-        role: 'responder' as const,
-        task: i.q.task,
-        reward: i.reward,
-        advantage: i.advantage,
-        responseLength: i.gen.tokens.length,
-        promptLength: i.promptIds.length,
-        clipped: i.gen.stopReason === 'length',
-      })),
-    ),
+    ...batchMetrics(items.map(trainedSample)),
     ...update.metrics,
     ...counters.toMetrics(),
   };
-  const all: number[] = [];
-  for (const [task, prs] of passByTask) {
-    metrics[`responder/task/${task}/pass_rate`] = prs.reduce((a, b) => a + b, 0) / prs.length;
+  for (const task of taskOrder) {
+    const pr = rates[`responder/task/${task}/pass_rate`];
+    metrics[`responder/task/${task}/pass_rate`] = pr;
     // The reward is the rule score here, and every group has G answers: the pass rate is the
     // rule accuracy, under the name self-play uses so the experiment plots can compare them.
-    metrics[`responder/task/${task}/rule_accuracy`] = metrics[`responder/task/${task}/pass_rate`];
-    all.push(...prs);
+    metrics[`responder/task/${task}/rule_accuracy`] = pr;
   }
-  if (all.length > 0) {
-    metrics['responder/pass_rate'] = all.reduce((a, b) => a + b, 0) / all.length;
-    metrics['responder/rule_accuracy'] = metrics['responder/pass_rate'];
+  if (groups.length > 0) {
+    metrics['responder/pass_rate'] = rates['responder/pass_rate'];
+    metrics['responder/rule_accuracy'] = rates['responder/pass_rate'];
   }
   Object.assign(metrics, timingBreakdown(t0, policy.sampleSeconds - sampleBefore, update.seconds));
-  items.forEach((i, n) =>
-    rollouts.push({
-      step,
-      role: 'responder',
-      uid: i.q.id,
-      task: i.q.task,
-      index: n % G,
-      text: i.gen.text,
-      stop_reason: i.gen.stopReason,
-      answer: i.q.answer,
-      reward: i.reward,
-      advantage: i.advantage,
-      trained: true,
-    }),
-  );
+  const rollouts: RolloutRecord[] = items.map((i, n) => ({
+    step,
+    role: 'responder',
+    uid: i.uid,
+    task: i.task,
+    index: n % G,
+    text: i.payload.gen.text,
+    stop_reason: i.payload.gen.stopReason,
+    answer: answers[n].q.answer,
+    reward: i.reward,
+    advantage: i.advantage,
+    trained: true,
+  }));
   return { metrics, rollouts };
 }

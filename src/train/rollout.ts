@@ -11,43 +11,31 @@
 import type { Cluster } from '../data/cluster.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Task } from '../spell/task.ts';
-import {
-  drawTargetLetter,
-  groundingPrompt,
-  joinDocuments,
-  questionerPrompt,
-  responderPrompt,
-  verifierPrompt,
-  type McLetter,
-} from '../spell/prompts/index.ts';
-import { parseQuestioner, type QuestionerParse } from '../spell/questioner-parse.ts';
-import { ruleScore } from '../spell/rules/index.ts';
-import { judgeAnswer, parseVote, type Vote } from '../spell/verifier.ts';
-import {
-  classifyResponderGroup,
-  isBadGround,
-  passRate,
-  selectVerifierGroup,
-  verifierAgreement,
-  verifierVoteRewards,
-} from '../spell/rewards.ts';
-import { shouldPushToHistory, type HistoryMemory } from '../spell/history.ts';
+import { drawTargetLetter, groundingPrompt, type McLetter } from '../spell/prompts/index.ts';
+import type { QuestionerParse } from '../spell/questioner-parse.ts';
+import type { Vote } from '../spell/verifier.ts';
+import type { HistoryMemory } from '../spell/history.ts';
 import type { RepeatGuard } from '../spell/repeat-guard.ts';
 import type { AlgorithmConfig } from '../spell/config.ts';
+import type { QuestionLabel } from '../spell/labels.ts';
+import {
+  checkAnswer,
+  groundingVerdict,
+  judgeReplies,
+  parseLabel,
+  parseQuestion,
+  questionerPromptFor,
+  responderPromptFor,
+  settleQuestion,
+  verifierPromptFor,
+  type ParsedQuestion,
+} from '../spell/question-flow.ts';
 import type { Generation, RolePolicy } from './policy.ts';
 import type { TrainConfig } from './config.ts';
 import type { Counters } from './counters.ts';
 
-/** Why a questioner sample did (not) reach training. */
-export type QuestionerLabel =
-  | 'good'
-  | 'bad_format'
-  | 'bad_ground'
-  | 'bad_repeat'
-  | 'zero_variance'
-  | 'invalid_answer'
-  | 'unfinished_think'
-  | 'overlong_prompt';
+/** Why a questioner sample did (not) reach training (spell/labels.ts). */
+export type QuestionerLabel = QuestionLabel;
 
 export interface QuestionerSample {
   readonly uid: string;
@@ -148,17 +136,13 @@ export async function runGenBatch(
       cfg.data.docsPerQuestion,
       ctx.docRng,
     );
-    const documents = joinDocuments(d.cluster.documents, plan.documentIndices);
     const targetLetter = d.task === 'mc' ? drawTargetLetter(ctx.letterRng) : undefined;
-    const text =
-      d.task === 'mc'
-        ? questionerPrompt({
-            task: 'mc',
-            documents,
-            examples: plan.examples,
-            targetLetter: targetLetter as McLetter,
-          })
-        : questionerPrompt({ task: d.task, documents, examples: plan.examples });
+    const { documents, text } = questionerPromptFor(
+      d.task,
+      d.cluster.documents,
+      plan,
+      targetLetter,
+    );
     const promptIds = policy.render(text);
     if (promptIds.length > cfg.rollout.maxPromptTokens) {
       // The reference raises here; we refuse the cluster loudly but keep the run alive.
@@ -176,21 +160,12 @@ export async function runGenBatch(
   // B. Parse.
   const questioners: QuestionerSample[] = usable.map((p, i) => {
     const gen = qGens[i][0];
-    const parse = parseQuestioner(p.d.task, gen.text, {
-      countTokens: (t) => policy.countTokens(t),
-      maxAnswerTokens: algo.qaMaxAnswerTokens,
+    const parse = parseQuestion(p.d.task, gen.text, algo, {
+      documents: p.documents,
       ...(p.targetLetter !== undefined ? { targetLetter: p.targetLetter } : {}),
-      ...(algo.qaAnswerInDocuments ? { documents: p.documents } : {}),
-      wrongLetter: algo.mcWrongLetter,
+      countTokens: (t) => policy.countTokens(t),
     });
-    const label: QuestionerLabel =
-      parse.kind === 'ok'
-        ? 'good'
-        : parse.kind === 'format_error'
-          ? 'bad_format'
-          : parse.kind === 'invalid_answer'
-            ? 'invalid_answer'
-            : 'unfinished_think';
+    const label = parseLabel(parse);
     counters.add(`questioner/parse/${parse.kind}`);
     counters.add(`questioner/task/${p.d.task}/parse/${parse.kind}`);
     if (parse.kind === 'ok' && parse.swappedFrom !== undefined) {
@@ -224,7 +199,7 @@ export async function runGenBatch(
   }
 
   // B''. Grounding filter: answer with no documents; a rule-correct answer marks bad_ground.
-  if (cfg.algorithm.groundingFilter && parsed.length > 0) {
+  if (algo.groundingFilter && parsed.length > 0) {
     ctx.onPhase?.('grounding');
     const gPrompts = parsed.map((q) =>
       policy.render(groundingPrompt({ task: q.task, question: okParse(q).responderQuestion })),
@@ -236,11 +211,9 @@ export async function runGenBatch(
     );
     parsed.forEach((q, i) => {
       const text = gGens[i][0].text;
-      const score = ruleScore(q.task, text, okParse(q).referenceAnswer, {
-        qaMetric: cfg.algorithm.qaMetric,
-      }).score;
+      const { score, badGround } = groundingVerdict(q.task, text, okParse(q), algo);
       q.grounding = { text, score };
-      if (isBadGround(score, algo.groundingThreshold)) {
+      if (badGround) {
         q.label = 'bad_ground';
         counters.add('questioner/bad_ground');
       }
@@ -254,11 +227,7 @@ export async function runGenBatch(
   for (const q of parsed) {
     const cluster = clusterById.get(q.clusterId) as Cluster;
     const promptIds = policy.render(
-      responderPrompt({
-        task: q.task,
-        documents: cluster.documents.join('\n'),
-        question: okParse(q).responderQuestion,
-      }),
+      responderPromptFor(q.task, cluster.documents, okParse(q).responderQuestion),
     );
     if (promptIds.length > cfg.rollout.maxPromptTokens) {
       q.label = 'overlong_prompt';
@@ -277,9 +246,7 @@ export async function runGenBatch(
   // D. Rule checks on every answer.
   const groupsSamples: ResponderSample[][] = rPlans.map((r, gi) =>
     rGens[gi].map((gen, index) => {
-      const rule = ruleScore(r.q.task, gen.text, okParse(r.q).referenceAnswer, {
-        qaMetric: cfg.algorithm.qaMetric,
-      });
+      const rule = checkAnswer(r.q.task, gen.text, okParse(r.q), algo);
       return {
         questionUid: r.q.uid,
         index,
@@ -301,21 +268,17 @@ export async function runGenBatch(
 
   // D'. Verifier: V votes on every answer with both an extracted prediction and reference.
   const verifierGroups: VerifierGroup[] = [];
-  if (cfg.algorithm.verifier.enable) {
+  if (algo.verifier.enable) {
     ctx.onPhase?.('verifier');
     const judged: { gi: number; s: ResponderSample; promptIds: number[] }[] = [];
     groupsSamples.forEach((samples, gi) => {
       const q = rPlans[gi].q;
       for (const s of samples) {
-        if (s.pred === null || s.gt === null) {
+        const text = verifierPromptFor(okParse(q), s);
+        if (text === undefined) {
           counters.add('verifier/not_judged');
           continue;
         }
-        const text = verifierPrompt({
-          problem: okParse(q).responderQuestion,
-          prediction: s.pred,
-          reference: s.gt,
-        });
         judged.push({ gi, s, promptIds: policy.render(text) });
       }
     });
@@ -327,11 +290,14 @@ export async function runGenBatch(
     );
     judged.forEach((j, ji) => {
       const gens = vGens[ji];
-      const votes = gens.map((g) => parseVote(g.text));
+      const { votes, majority, reward, voteRewards, agreement, selected } = judgeReplies(
+        j.s.ruleScore,
+        gens.map((g) => g.text),
+        algo,
+      );
       const invalid = votes.filter((v) => v === -1).length;
       counters.add('verifier/votes', votes.length);
       counters.add('verifier/invalid_votes', invalid);
-      const { majority, reward } = judgeAnswer(j.s.ruleScore, votes, algo);
       j.s.majority = majority;
       j.s.reward = reward;
       if (majority !== -1) {
@@ -344,9 +310,6 @@ export async function runGenBatch(
       } else {
         counters.add('verifier/no_majority');
       }
-      const rewards = verifierVoteRewards(votes, majority, algo.invalidVotes);
-      const agreement = verifierAgreement(votes, majority);
-      const selected = selectVerifierGroup(votes, majority, j.s.ruleScore, algo.verifier);
       if (selected) counters.add('verifier/groups_selected');
       const q = rPlans[j.gi].q;
       verifierGroups.push({
@@ -358,7 +321,7 @@ export async function runGenBatch(
         gens,
         votes,
         majority,
-        rewards,
+        rewards: voteRewards,
         agreement,
         selected,
       });
@@ -370,10 +333,13 @@ export async function runGenBatch(
   const keptGroups: ResponderGroup[] = [];
   groupsSamples.forEach((samples, gi) => {
     const r = rPlans[gi];
-    const scores = samples.map((s) => s.reward);
-    const p = passRate(scores);
+    const settled = settleQuestion(
+      samples.map((s) => s.reward),
+      algo,
+    );
+    const p = settled.passRate;
     r.q.passRate = p;
-    if (shouldPushToHistory(p, algo)) {
+    if (settled.pushToHistory) {
       const outcome = ctx.memory.push(r.q.task, r.q.clusterId, {
         evidence: r.q.documentIndices,
         question: okParse(r.q).responderQuestion,
@@ -391,7 +357,7 @@ export async function runGenBatch(
       clusterDocuments: r.cluster.documents.length,
     };
     allGroups.push(group);
-    if (classifyResponderGroup(scores) === 'zero_variance') {
+    if (settled.zeroVariance) {
       r.q.label = 'zero_variance';
       counters.add('responder/zero_variance');
     } else {
@@ -401,7 +367,7 @@ export async function runGenBatch(
   return { questioners, keptGroups, allGroups, verifierGroups };
 }
 
-function okParse(q: QuestionerSample): Extract<QuestionerParse, { kind: 'ok' }> {
+function okParse(q: QuestionerSample): ParsedQuestion {
   if (q.parse.kind !== 'ok') throw new Error(`questioner sample ${q.uid} has no parsed question`);
   return q.parse;
 }

@@ -8,18 +8,20 @@ import type { Cluster } from '../data/cluster.ts';
 import type { DomainSampler } from '../data/sampler.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Task } from '../spell/task.ts';
-import { assembleBatch, type SampleGroup } from '../spell/batch.ts';
-import { questionerReward, type BadCaseLabel } from '../spell/rewards.ts';
-import {
-  questionerAdvantages,
-  responderAdvantages,
-  verifierAdvantages,
-} from '../spell/advantages.ts';
-import type { LossAggregation } from '../engine/types.ts';
+import { assembleBatch } from '../spell/batch.ts';
+import { isBadCaseLabel } from '../spell/rewards.ts';
+import { computeTrainItems, type BatchEntries, type TrainItem } from '../spell/train-items.ts';
 import { Counters } from './counters.ts';
-import type { Trajectory } from './datums.ts';
 import { runPolicyUpdate, timingBreakdown } from './update.ts';
-import { batchMetrics, type TrainedSample, type Role } from './metrics.ts';
+import { batchMetrics } from './metrics.ts';
+import {
+  passRateMetrics,
+  trainedSample,
+  trajectoryOf,
+  type RolloutRecord,
+  type StepOutcome,
+  type TrainPayload,
+} from './records.ts';
 import {
   runGenBatch,
   type QuestionerSample,
@@ -35,30 +37,11 @@ export interface StepContext extends Omit<RolloutContext, 'counters'> {
   readonly clustersByTask: Readonly<Record<Task, readonly Cluster[]>>;
   readonly badCaseRng: Rng;
   readonly verifierRng: Rng;
-  readonly lossAggregation: LossAggregation;
 }
 
-export interface StepOutcome {
-  readonly metrics: Record<string, number>;
-  readonly rollouts: object[];
-}
+export type { StepOutcome };
 
-interface TrainItem {
-  readonly role: Role;
-  readonly task: Task;
-  readonly uid: string;
-  readonly promptIds: readonly number[];
-  readonly gen: Generation;
-  readonly reward: number;
-  advantage: number;
-}
-
-const BAD_LABELS: ReadonlySet<string> = new Set([
-  'bad_format',
-  'bad_ground',
-  'bad_repeat',
-  'zero_variance',
-]);
+type Item = TrainItem<TrainPayload>;
 
 export async function runTrainStep(ctx: StepContext, step: number): Promise<StepOutcome> {
   const { cfg, algo, policy } = ctx;
@@ -103,18 +86,15 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
   const assembled = assembleBatch<ResponderSample, QuestionerSample, Generation>({
     responderGroups: kept.map((g) => ({ uid: g.uid, items: g.samples })),
     targetGroups: cfg.rollout.responderGroups,
-    questioners: questioners
-      .filter((q) => q.label === 'good' || BAD_LABELS.has(q.label))
-      .map((q) => ({
-        uid: q.uid,
-        task: q.task,
-        ...(BAD_LABELS.has(q.label) ? { badLabel: q.label as BadCaseLabel } : {}),
-        item: q,
-      })),
-    verifierBuffer: cfg.algorithm.verifier.update
+    questioners: questioners.flatMap((q) => {
+      const label = q.label;
+      if (label === 'good') return [{ uid: q.uid, task: q.task, item: q }];
+      return isBadCaseLabel(label) ? [{ uid: q.uid, task: q.task, badLabel: label, item: q }] : [];
+    }),
+    verifierBuffer: algo.verifier.update
       ? verifierGroups.filter((v) => v.selected).map((v) => ({ uid: v.uid, items: v.gens }))
       : [],
-    verifierUpdateRatio: cfg.algorithm.verifier.update ? algo.verifier.updateRatio : 0,
+    verifierUpdateRatio: algo.verifier.update ? algo.verifier.updateRatio : 0,
     verifierVotes: cfg.rollout.verifierVotes,
     badCaseRatio: algo.badCaseRatio,
     worldSize: algo.worldSize,
@@ -122,98 +102,50 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
     verifierRng: ctx.verifierRng,
   });
 
-  // Rewards per role.
+  // Rewards and advantages per role (spell/train-items.ts).
   const groupByUid = new Map(all.map((g) => [g.uid, g]));
   const vgByUid = new Map(verifierGroups.map((v) => [v.uid, v]));
-  const items: TrainItem[] = [];
-  for (const group of assembled.responder as SampleGroup<ResponderSample>[]) {
-    const g = groupByUid.get(group.uid) as ResponderGroup;
-    for (const s of group.items) {
-      items.push({
-        role: 'responder',
-        task: g.task,
-        uid: g.uid,
-        promptIds: g.promptIds,
-        gen: s.gen,
-        reward: s.reward,
-        advantage: 0,
-      });
-    }
-  }
-  for (const q of assembled.questionerGood) {
-    const p = q.item.passRate ?? 0;
-    items.push({
-      role: 'questioner',
-      task: q.task,
-      uid: q.uid,
-      promptIds: q.item.promptIds,
-      gen: q.item.gen,
-      reward: questionerReward({ kind: 'good', passRate: p }, algo),
-      advantage: 0,
-    });
-  }
-  for (const b of assembled.questionerBad) {
-    items.push({
-      role: 'questioner',
-      task: b.task,
-      uid: b.uid,
-      promptIds: b.item.promptIds,
-      gen: b.item.gen,
-      reward: questionerReward({ kind: b.label }, algo),
-      advantage: 0,
-    });
-  }
   const votesSeen = new Map<string, number>();
-  for (const v of assembled.verifier) {
-    const vg = vgByUid.get(v.uid) as VerifierGroup;
-    const k = votesSeen.get(v.uid) ?? 0;
-    votesSeen.set(v.uid, k + 1);
-    items.push({
-      role: 'verifier',
-      task: vg.task,
-      uid: v.uid,
-      promptIds: vg.promptIds,
-      gen: v.item,
-      reward: vg.rewards[k],
-      advantage: 0,
-    });
-  }
-
-  // Advantages per role (GRPO z-scores; questioner per task or over the batch).
-  applyAdvantages(items, 'responder', (r, keys) =>
-    responderAdvantages(r, keys, algo.advantageEpsilon),
-  );
-  applyAdvantages(items, 'verifier', (r, keys) =>
-    verifierAdvantages(r, keys, algo.advantageEpsilon),
-  );
-  const qItems = items.filter((i) => i.role === 'questioner');
-  const qAdv = questionerAdvantages(
-    qItems.map((i) => i.reward),
-    qItems.map((i) => i.task),
-    algo.questionerNormalization,
-    algo.advantageEpsilon,
-  );
-  qItems.forEach((item, i) => (item.advantage = qAdv[i]));
+  const entries: BatchEntries<TrainPayload> = {
+    responder: assembled.responder.flatMap((group) => {
+      const g = groupByUid.get(group.uid) as ResponderGroup;
+      return group.items.map((s) => ({
+        uid: g.uid,
+        task: g.task,
+        reward: s.reward,
+        payload: { promptIds: g.promptIds, gen: s.gen },
+      }));
+    }),
+    questionerGood: assembled.questionerGood.map((q) => ({
+      uid: q.uid,
+      task: q.task,
+      passRate: q.item.passRate ?? 0,
+      payload: { promptIds: q.item.promptIds, gen: q.item.gen },
+    })),
+    questionerBad: assembled.questionerBad.map((b) => ({
+      uid: b.uid,
+      task: b.task,
+      label: b.label,
+      payload: { promptIds: b.item.promptIds, gen: b.item.gen },
+    })),
+    verifier: assembled.verifier.map((v) => {
+      const vg = vgByUid.get(v.uid) as VerifierGroup;
+      const k = votesSeen.get(v.uid) ?? 0;
+      votesSeen.set(v.uid, k + 1);
+      return {
+        uid: v.uid,
+        task: vg.task,
+        reward: vg.rewards[k],
+        payload: { promptIds: vg.promptIds, gen: v.item },
+      };
+    }),
+  };
+  const items = computeTrainItems(entries, algo);
 
   // One policy update.
-  const trajectories: Trajectory[] = items.map((i) => ({
-    promptIds: i.promptIds,
-    tokens: i.gen.tokens,
-    logprobs: i.gen.logprobs,
-    advantage: i.advantage,
-  }));
-  const update = await runPolicyUpdate(policy, cfg, trajectories, ctx.lossAggregation, counters);
+  const update = await runPolicyUpdate(policy, cfg, items.map(trajectoryOf), counters);
   onPhase('');
 
-  const trained: TrainedSample[] = items.map((i) => ({
-    role: i.role,
-    task: i.task,
-    reward: i.reward,
-    advantage: i.advantage,
-    responseLength: i.gen.tokens.length,
-    promptLength: i.promptIds.length,
-    clipped: i.gen.stopReason === 'length',
-  }));
   const metrics: Record<string, number> = {
     step,
     'train/num_gen_batches': genBatches,
@@ -225,7 +157,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
     'train/verifier_skipped': assembled.stats.verifierSkipped ? 1 : 0,
     'train/verifier_groups_available': assembled.stats.verifierGroupsAvailable,
     'train/datums': update.datums,
-    ...batchMetrics(trained),
+    ...batchMetrics(items.map(trainedSample)),
     ...update.metrics,
     ...curriculumMetrics(all, questioners, counters),
     ...counters.toMetrics(),
@@ -243,25 +175,13 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
   };
 }
 
-function applyAdvantages(
-  items: TrainItem[],
-  role: Role,
-  fn: (rewards: number[], keys: string[]) => number[],
-): void {
-  const sel = items.filter((i) => i.role === role);
-  const adv = fn(
-    sel.map((i) => i.reward),
-    sel.map((i) => i.uid),
-  );
-  sel.forEach((item, i) => (item.advantage = adv[i]));
-}
-
 /** Pass rate, difficulty and context growth per task; verifier/rule agreement. */
 function curriculumMetrics(
   groups: readonly ResponderGroup[],
   questioners: readonly QuestionerSample[],
   counters: Counters,
 ): Record<string, number> {
+  const rates = passRateMetrics(groups);
   const out: Record<string, number> = {};
   const tasks = [...new Set(questioners.map((q) => q.task))].sort();
   for (const task of tasks) {
@@ -275,7 +195,7 @@ function curriculumMetrics(
         qs.reduce((s, q) => s + q.documentIndices.length, 0) / qs.length;
     }
     if (gs.length > 0) {
-      const pr = gs.reduce((s, g) => s + g.passRate, 0) / gs.length;
+      const pr = rates[`responder/task/${task}/pass_rate`];
       out[`responder/task/${task}/pass_rate`] = pr;
       out[`questions/task/${task}/difficulty`] = 1 - pr;
       const answers = gs.flatMap((g) => g.samples);
@@ -285,9 +205,7 @@ function curriculumMetrics(
       }
     }
   }
-  if (groups.length > 0) {
-    out['responder/pass_rate'] = groups.reduce((s, g) => s + g.passRate, 0) / groups.length;
-  }
+  if (groups.length > 0) out['responder/pass_rate'] = rates['responder/pass_rate'];
   const judged = counters.get('verifier/judged');
   if (judged > 0) {
     out['verifier/rule_disagreement_rate'] = counters.get('verifier/disagree_with_rule') / judged;
@@ -306,8 +224,8 @@ function rolloutRecords(
   groups: readonly ResponderGroup[],
   verifierGroups: readonly VerifierGroup[],
   trainedUids: ReadonlySet<string>,
-  items: readonly TrainItem[],
-): object[] {
+  items: readonly Item[],
+): RolloutRecord[] {
   const advOf = new Map<string, number[]>();
   for (const i of items) {
     const key = `${i.role}:${i.uid}`;
@@ -317,7 +235,7 @@ function rolloutRecords(
   }
   const rewardOf = new Map<string, number>();
   for (const i of items) if (i.role === 'questioner') rewardOf.set(i.uid, i.reward);
-  const out: object[] = [];
+  const out: RolloutRecord[] = [];
   for (const q of questioners) {
     out.push({
       step,

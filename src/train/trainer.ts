@@ -13,13 +13,12 @@ import { DEFAULT_ROUTING, routeClusters } from '../data/routing.ts';
 import { DomainSampler } from '../data/sampler.ts';
 import { HistoryMemory } from '../spell/history.ts';
 import { RepeatGuard } from '../spell/repeat-guard.ts';
+import type { PolicyEngine } from '../engine/types.ts';
 import { historyCapacity, repeatGuardConfig } from '../spell/config.ts';
 import type { Task } from '../spell/task.ts';
-import type { LossAggregation, PolicyEngine } from '../engine/types.ts';
-import type { HfTokenizer } from '../text/tokenizer.ts';
 import type { TrainConfig } from './config.ts';
 import { parseControllerState, type ControllerState } from './controller-state.ts';
-import { RolePolicy } from './policy.ts';
+import { RolePolicy, type EngineHandle } from './policy.ts';
 import { RunDir, stepName } from './run-dir.ts';
 import { runTrainStep, type StepContext, type StepOutcome } from './step.ts';
 import { learnerTemperature } from './update.ts';
@@ -36,8 +35,8 @@ export interface TrainerEvents {
 export interface TrainerOptions {
   readonly cfg: TrainConfig;
   readonly runDir: RunDir;
-  readonly engine: PolicyEngine;
-  readonly tokenizer: HfTokenizer;
+  /** The opened engine, its tokenizer and loss aggregation (engine-factory.ts). */
+  readonly engine: EngineHandle;
   /** Corpus paths; the caller resolves the bundled default when the config has none. */
   readonly dataPaths: readonly string[];
   readonly resume: boolean;
@@ -46,8 +45,6 @@ export interface TrainerOptions {
   /** Aborting stops the run after the current step's files are written. */
   readonly signal?: AbortSignal;
   readonly events?: TrainerEvents;
-  /** Extra fields recorded in controller checkpoints' neighbours (for reports). */
-  readonly lossAggregation: LossAggregation;
 }
 
 /**
@@ -90,7 +87,8 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
 }
 
 async function runLocked(opts: TrainerOptions): Promise<number> {
-  const { cfg, runDir, engine, events } = opts;
+  const { cfg, runDir, events } = opts;
+  const engine = opts.engine.engine;
   const algo = cfg.algorithm;
   const read = await readCorpus(opts.dataPaths, { skipBad: cfg.data.skipBad });
   if (read.clusters.length === 0) {
@@ -162,7 +160,7 @@ async function runLocked(opts: TrainerOptions): Promise<number> {
     verifier: state ? Rng.fromState(state.rng.verifier) : Rng.derive(cfg.seed, 'verifier-groups'),
   };
   let seedCounter = state?.seedCounter ?? Rng.derive(cfg.seed, 'engine').nextU32() & 0x3fffffff;
-  const policy = new RolePolicy(engine, opts.tokenizer, {
+  const policy = new RolePolicy(opts.engine, {
     maxResponseTokens: cfg.rollout.maxResponseTokens,
     temperature: cfg.rollout.temperature,
     topP: cfg.rollout.topP,
@@ -195,8 +193,6 @@ async function runLocked(opts: TrainerOptions): Promise<number> {
           questions: labeled,
           sampler: labeledSampler,
           nextSeed,
-          lossAggregation: opts.lossAggregation,
-          epsilon: algo.advantageEpsilon,
           onPhase,
         },
         current,
@@ -216,7 +212,6 @@ async function runLocked(opts: TrainerOptions): Promise<number> {
         clustersByTask: byTask,
         badCaseRng: rng.badCase,
         verifierRng: rng.verifier,
-        lossAggregation: opts.lossAggregation,
       };
       outcome = await runTrainStep(ctx, current);
     }

@@ -5,7 +5,7 @@
  * metrics and engine time.
  * A batch with nothing trainable records a skipped update instead.
  */
-import type { Datum, EngineInfo, LossAggregation, LossConfig } from '../engine/types.ts';
+import type { Datum, EngineInfo, LossConfig } from '../engine/types.ts';
 import type { TrainConfig } from './config.ts';
 import type { Counters } from './counters.ts';
 import { buildDatums, type Trajectory } from './datums.ts';
@@ -32,17 +32,16 @@ export function learnerTemperature(cfg: TrainConfig, info: EngineInfo): number {
 }
 
 export async function runPolicyUpdate(
-  policy: RolePolicy,
+  policy: Pick<RolePolicy, 'engine' | 'lossAggregation'>,
   cfg: TrainConfig,
   trajectories: readonly Trajectory[],
-  lossAggregation: LossAggregation,
   counters: Counters,
 ): Promise<UpdateOutcome> {
   const engine = policy.engine;
   const temperature = learnerTemperature(cfg, await engine.info());
   // Recorded every step, skipped or not: a remote engine may train at 1 while sampling at 0.7.
   const metrics: Record<string, number> = { 'actor/logprob_temperature': temperature };
-  const datums = buildDatums(trajectories, cfg.optim.lossAggregation, lossAggregation);
+  const datums = buildDatums(trajectories, cfg.optim.lossAggregation, policy.lossAggregation);
   if (datums.length === 0) {
     counters.add('train/skipped_update');
     return { metrics, datums: 0, seconds: 0 };

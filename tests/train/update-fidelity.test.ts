@@ -39,8 +39,11 @@ afterAll(async () => {
 const config = (over: Record<string, unknown>): TrainConfig =>
   resolveTrainConfig({ algorithm: over, optim: { learningRate: 1e-9 } });
 
-/** The engine as the update sees it (the update only uses `policy.engine`). */
-const policyOf = (e: LocalEngine): RolePolicy => ({ engine: e }) as unknown as RolePolicy;
+/** The policy as the update sees it: the engine and how it aggregates the loss. */
+const policyOf = (e: LocalEngine): Pick<RolePolicy, 'engine' | 'lossAggregation'> => ({
+  engine: e,
+  lossAggregation: 'sum',
+});
 
 /** Sampler log-probs shifted by `delta`, as a remote sampler that disagrees with its learner. */
 const shifted = (delta: number): Trajectory[] =>
@@ -51,7 +54,7 @@ describe('policy update fidelity', () => {
     const cfg = config({});
     expect(cfg.algorithm.oldLogprobs).toBe('recompute');
     expect(learnerTemperature(cfg, await engine.info())).toBe(0.7);
-    const out = await runPolicyUpdate(policyOf(engine), cfg, trajectories, 'sum', new Counters());
+    const out = await runPolicyUpdate(policyOf(engine), cfg, trajectories, new Counters());
     const tokens = trajectories.reduce((n, t) => n + t.tokens.length, 0);
     const meanA = trajectories.reduce((s, t) => s + t.advantage * t.tokens.length, 0) / tokens;
     // ratio 1 on every token: loss = Σ −A·(1/N) = −mean A over tokens.
@@ -70,7 +73,6 @@ describe('policy update fidelity', () => {
       policyOf(engine),
       config({ oldLogprobs: 'sampler' }),
       bad,
-      'sum',
       new Counters(),
     );
     expect(withSampler.metrics['actor/sampler_learner_logprob_gap']).toBeCloseTo(0.5, 3);
@@ -80,13 +82,7 @@ describe('policy update fidelity', () => {
     const tokens = trajectories.reduce((n, t) => n + t.tokens.length, 0);
     expect(withSampler.metrics['actor/pg_clipfrac']).toBeCloseTo(negTokens / tokens, 9);
 
-    const recomputed = await runPolicyUpdate(
-      policyOf(engine),
-      config({}),
-      bad,
-      'sum',
-      new Counters(),
-    );
+    const recomputed = await runPolicyUpdate(policyOf(engine), config({}), bad, new Counters());
     expect(recomputed.metrics['actor/sampler_learner_logprob_gap']).toBeCloseTo(0.5, 3);
     expect(recomputed.metrics['actor/pg_clipfrac']).toBe(0);
   });
@@ -96,7 +92,6 @@ describe('policy update fidelity', () => {
       policyOf(engine),
       config({ logprobTemperature: 'raw' }),
       trajectories,
-      'sum',
       new Counters(),
     );
     expect(out.metrics['actor/logprob_temperature']).toBe(1);

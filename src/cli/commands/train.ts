@@ -124,13 +124,11 @@ export function registerTrain(program: Command): void {
         const last = await runTraining({
           cfg,
           runDir,
-          engine: opened.engine,
-          tokenizer: opened.tokenizer,
+          engine: opened,
           dataPaths,
           resume: flags.resume === true,
           overwrite: flags.overwrite === true,
           signal: interrupt.signal,
-          lossAggregation: opened.lossAggregation,
           events: {
             onStart: ({ startStep, endStep, clusters }) => {
               process.stderr.write(
