@@ -59,7 +59,7 @@ describe('replaying the state file on resume', () => {
     const dups = new NearDuplicateIndex();
     const key = clusterKey('qa', 'c');
     replayRecord(
-      rec(0, { ...asked('grounded question here'), reason: 'answerable_without_documents' }),
+      rec(0, { ...asked('grounded question here'), reason: 'bad_ground' }),
       memory,
       dups,
       history,

@@ -178,7 +178,7 @@ export async function runQuestion(
     const qTokens = await ctx.counter.prompt(qPrompt);
     if (qTokens > s.maxPromptTokens) {
       return reject(
-        'prompt_too_long',
+        'overlong_prompt',
         `questioner prompt has ${qTokens} tokens > ${s.maxPromptTokens}`,
       );
     }
@@ -190,7 +190,7 @@ export async function runQuestion(
       documents,
       ...(targetLetter !== undefined ? { targetLetter } : {}),
     });
-    if (parsed.kind === 'format_error') return reject('format_error', parsed.reason);
+    if (parsed.kind === 'format_error') return reject('bad_format', parsed.reason);
     if (parsed.kind === 'invalid_answer') return reject('invalid_answer', parsed.reason);
     if (parsed.kind === 'unfinished_think') return reject('unfinished_think');
     partial = {
@@ -228,7 +228,7 @@ export async function runQuestion(
     const verdict = groundingVerdict(task, grounded, parsed, s.algorithm);
     partial = { ...partial, grounding: { answer: grounded, score: verdict.score } };
     if (verdict.badGround) {
-      return reject('answerable_without_documents');
+      return reject('bad_ground');
     }
 
     // C. Responders over all documents (distractors included).
@@ -236,7 +236,7 @@ export async function runQuestion(
     const rTokens = await ctx.counter.prompt(rPrompt);
     if (rTokens > s.maxPromptTokens) {
       return reject(
-        'prompt_too_long',
+        'overlong_prompt',
         `responder prompt has ${rTokens} tokens > ${s.maxPromptTokens}`,
       );
     }

@@ -7,25 +7,26 @@
 import type { Task } from '../spell/task.ts';
 import type { Vote } from '../spell/verifier.ts';
 
-import { ROLES, type Role } from '../spell/labels.ts';
+import { ROLES, type QuestionLabel, type Role } from '../spell/labels.ts';
 
 /** The four chat calls of one question, for token accounting (spell/labels.ts). */
 export { ROLES, type Role };
 
-/** Why a question did not make it into the dataset. */
+/**
+ * Why a question did not make it into the dataset: the question labels training uses
+ * (spell/labels.ts; `bad_format`, `bad_ground`, `overlong_prompt`, ...), then the keep policy's
+ * verdicts on the pass rate.
+ */
 export type RejectReason =
-  /** The questioner's reply had no valid JSON question (missing keys, wrong types, bad MC letter). */
-  | 'format_error'
-  /** The answer was unusable (docmath answer not a non-zero number, QA answer too long). */
-  | 'invalid_answer'
-  /** A `<think>` block was never closed (cut off by the token cap). */
-  | 'unfinished_think'
-  /** Too similar to an earlier question on the same cluster. */
-  | 'near_duplicate'
-  /** Answered correctly with no documents (grounding filter). */
-  | 'answerable_without_documents'
-  /** The questioner or responder prompt exceeds --max-prompt-tokens. */
-  | 'prompt_too_long'
+  | Extract<
+      QuestionLabel,
+      | 'bad_format'
+      | 'invalid_answer'
+      | 'unfinished_think'
+      | 'near_duplicate'
+      | 'bad_ground'
+      | 'overlong_prompt'
+    >
   /** No responder answer was correct (p = 0) and the keep policy excludes it. */
   | 'none_correct'
   /** Every responder answer was correct (p = 1) and the keep policy excludes it. */
@@ -34,12 +35,12 @@ export type RejectReason =
   | 'pass_rate_outside_keep';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
-  'format_error',
+  'bad_format',
   'invalid_answer',
   'unfinished_think',
   'near_duplicate',
-  'answerable_without_documents',
-  'prompt_too_long',
+  'bad_ground',
+  'overlong_prompt',
   'none_correct',
   'all_correct',
   'pass_rate_outside_keep',
@@ -108,3 +109,13 @@ export function emptyUsage(): Record<Role, RoleUsage> {
   for (const r of ROLES) u[r] = { calls: 0, promptTokens: 0, completionTokens: 0, unreported: 0 };
   return u;
 }
+
+/**
+ * The words state files written before the label vocabulary was shared used for three reasons;
+ * `loadState` reads them as today's, so older runs resume and summarise unchanged.
+ */
+export const LEGACY_REJECT_REASONS: Readonly<Record<string, RejectReason>> = {
+  format_error: 'bad_format',
+  answerable_without_documents: 'bad_ground',
+  prompt_too_long: 'overlong_prompt',
+};

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ConfigurationError, DataError } from '../core/errors.ts';
 import { emptyUsage, type QuestionRecord } from './record.ts';
@@ -11,6 +11,7 @@ import {
   loadState,
   type RunIdentity,
 } from './state-file.ts';
+import { summarise } from './summary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spell-generate-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +46,25 @@ function record(slot: number, status: QuestionRecord['status']): QuestionRecord 
 }
 
 describe('state file', () => {
+  test("a state file written with the older reason words resumes and summarises in today's", () => {
+    const fixture = resolve(
+      import.meta.dirname,
+      '../../tests/fixtures/generate/state-v1-legacy-reasons.jsonl',
+    );
+    const file = join(dir, 'legacy.jsonl');
+    writeFileSync(file, readFileSync(fixture, 'utf8'));
+    const { records } = loadState(file);
+    expect(records.map((r) => r.reason)).toEqual([
+      'bad_format',
+      'bad_ground',
+      'overlong_prompt',
+      'near_duplicate',
+    ]);
+    expect(records[0].detail).toBe('no JSON block');
+    const reasons = summarise(records, 4).rejectReasons;
+    expect([reasons.bad_format, reasons.bad_ground, reasons.overlong_prompt]).toEqual([1, 1, 1]);
+  });
+
   test('records written are read back in order, after the header', () => {
     const file = join(dir, 'a.jsonl');
     const w = StateWriter.create(file, identity);

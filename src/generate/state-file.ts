@@ -11,7 +11,7 @@ import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync
 import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomic.ts';
 import { ConfigurationError, DataError } from '../core/errors.ts';
-import type { QuestionRecord } from './record.ts';
+import { LEGACY_REJECT_REASONS, type QuestionRecord } from './record.ts';
 
 /** Everything that must match for a resumed run to continue the same plan. */
 export interface RunIdentity {
@@ -88,8 +88,14 @@ function parseLine(file: string, line: string, lineNo: number): unknown {
   }
 }
 
+/** A record with a reason in the words older versions wrote, in today's (record.ts). */
+function withCurrentWords(record: QuestionRecord): QuestionRecord {
+  const legacy = record.reason !== undefined ? LEGACY_REJECT_REASONS[record.reason] : undefined;
+  return legacy !== undefined ? { ...record, reason: legacy } : record;
+}
+
 /**
- * Read a state file for resuming.
+ * Read a state file for resuming (reject reasons in older words are read as today's).
  * @throws DataError for a missing/foreign header or a bad line before the last.
  */
 export function loadState(file: string): LoadedState {
@@ -124,7 +130,7 @@ export function loadState(file: string): LoadedState {
         { file, row: lineNo, field: issue?.path.join('.') },
       );
     }
-    records.push(parsed.data as unknown as QuestionRecord);
+    records.push(withCurrentWords(parsed.data as unknown as QuestionRecord));
   });
   if (dropped > 0) {
     // Rewrite without the torn tail, atomically, so appends start on a clean line.

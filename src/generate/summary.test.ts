@@ -25,7 +25,7 @@ function rec(slot: number, over: Partial<QuestionRecord>): QuestionRecord {
 
 describe('generate summary', () => {
   const records = [
-    rec(0, { reason: 'format_error' }),
+    rec(0, { reason: 'bad_format' }),
     rec(1, { status: 'kept', passRate: 0.5, task: 'mc', questionerDocuments: [0, 1, 2, 3] }),
     rec(2, { status: 'kept', passRate: 0.25, fromCache: true }),
     rec(3, { reason: 'all_correct', passRate: 1 }),
@@ -37,7 +37,7 @@ describe('generate summary', () => {
     expect([s.slots, s.kept, s.rejected, s.errors]).toEqual([5, 2, 2, 1]);
     expect(s.keptByTask).toEqual({ docmath: 0, qa: 1, mc: 1 });
     expect(s.askedByTask).toEqual({ docmath: 0, qa: 3, mc: 1 });
-    expect(s.rejectReasons.format_error).toBe(1);
+    expect(s.rejectReasons.bad_format).toBe(1);
     expect(s.rejectReasons.all_correct).toBe(1);
     expect(s.keptFromHistory).toBe(0.5);
   });
@@ -70,7 +70,7 @@ describe('generate summary', () => {
     const text = formatSummary(s, { elapsedMs: 60000, slots: 5 });
     for (const part of [
       'kept per task: docmath 0/0, qa 1/3, mc 1/1',
-      'format_error 1',
+      'bad_format 1',
       ' 2/4      1 (kept 1)',
       'questioner      5 calls  500 + 250',
       'cost per kept question: 0.0005',

@@ -166,21 +166,9 @@ export const PRESETS: Readonly<Record<'paper' | 'local', ConfigTree>> = {
       maxPromptTokens: 2048,
       maxResponseTokens: 96,
     },
-    // The bundled model's verifier agrees with the rule check about half the time, so max(rule,
-    // majority) paid its false YES votes: in a measured run 163 of ~177 rewarded answers were
-    // rule-wrong and held-out accuracy fell. The verifier still votes and is trained; it does not
-    // pay the responder until it is better than chance (rewardCombine=max restores the reference).
-    // With rule-only pay the pair still colluded: the questioner learned to ask questions whose
-    // reference is the responder's favourite answer ("Fane": 476 of 800 qa answers and 144 of
-    // 230 qa questions in a run's last third, references absent from the questioner's documents
-    // in 9 of 10 questions). Requiring references from the documents rejects those; the favourite
-    // then moves to a name the documents hold ("Low Fells"), a narrower loop but not a closed one;
-    // from a stronger warm start docmath settled on "10" (184 of 265 questions). The repeat guard
-    // closes it: a docmath or qa reference already held by 8 of the task's last 64 parsed questions
-    // is bad_repeat (labelled generator questions repeat an answer at most 3 and 6 times in 64).
-    // With 2 responder groups per update, one bad questioner sample per good one put 11 of 1,174
-    // blocked questions into an update and the questioner kept writing the constant; 4 per good
-    // one put 99 of 385 there, and held-out accuracy ended higher from both warm starts measured.
+    // Against collusion between a weak questioner and responder: rule-only pay, references from
+    // the documents, the repeat guard, 4 bad cases per good one. Measured runs and why:
+    // docs/experiments/miniature.md, "Why the local preset's algorithm settings".
     algorithm: {
       verifier: { updateRatio: 0.5 },
       rewardCombine: 'rule',

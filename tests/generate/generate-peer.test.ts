@@ -144,7 +144,7 @@ describe('spell generate against the role-playing test peer', () => {
 
   test('the grounding filter and the keep policy reject with their reasons', () => {
     const reasons = new Set(records.map((r) => r.reason));
-    expect(reasons).toContain('answerable_without_documents');
+    expect(reasons).toContain('bad_ground');
     expect(reasons.has('none_correct') || reasons.has('all_correct')).toBe(true);
   });
 

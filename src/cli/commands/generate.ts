@@ -70,12 +70,12 @@ interface GenerateFlags {
 
 function progressLine(p: GenerateProgress): Record<string, string | number> {
   const short: Record<string, string> = {
-    format_error: 'format',
+    bad_format: 'format',
     invalid_answer: 'invalid',
     unfinished_think: 'think',
     near_duplicate: 'dup',
-    answerable_without_documents: 'ungrounded',
-    prompt_too_long: 'long',
+    bad_ground: 'ungrounded',
+    overlong_prompt: 'long',
     none_correct: 'p=0',
     all_correct: 'p=1',
     pass_rate_outside_keep: 'outside',
