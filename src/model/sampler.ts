@@ -64,6 +64,9 @@ export function validateSampleRequest(c: Qwen3Config, req: SampleRequest): void 
   }
 }
 
+/** Generated positions a sample's KV cache has room for at first. */
+const FIRST_GENERATED = 64;
+
 /** What sampling needs from the model: weights, a prefill workspace, RoPE frequencies, scratch. */
 export interface SamplerContext {
   readonly config: Qwen3Config;
@@ -124,13 +127,14 @@ export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob 
   const KD = c.numKvHeads * c.headDim;
   const ws = ctx.workspaceFor(P);
   forwardSequence(c, ctx.views, ws, prompt, P, ctx.invFreq);
-  const first = allocSampleCache(c, P + genCap);
+  // Room for the prompt and the first generated tokens only; decoding grows it (decode.ts).
+  const first = allocSampleCache(c, P + Math.min(genCap, FIRST_GENERATED), P + genCap);
   for (let l = 0; l < c.numLayers; l++) {
     fillCacheLayer(c, first, l, ws.layers[l].k.subarray(0, P * KD), ws.layers[l].v, P);
   }
   job.caches.push(first);
   for (let s = 1; s < S; s++) {
-    const cache = allocSampleCache(c, P + genCap);
+    const cache = allocSampleCache(c, first.len, first.max);
     copySampleCache(first, cache);
     job.caches.push(cache);
   }
