@@ -16,6 +16,7 @@ import type { Qwen3Config } from './config.ts';
 import { forwardSequence } from './forward.ts';
 import {
   allocSampleCache,
+  copyCachePrefix,
   copySampleCache,
   decodeRows,
   emptyDecodeScratch,
@@ -23,6 +24,7 @@ import {
 } from './decode.ts';
 import type { DecodeRow, DecodeScratch, SampleCache } from './decode.ts';
 import { gemmRows } from './kernels/gemm.ts';
+import type { PrefillCache, PrefillEntry } from './prefill-cache.ts';
 import type { ModelViews } from './params.ts';
 import { chooseToken, topLogprobs } from './sampling-filter.ts';
 import type { TokenFilter } from './sampling-filter.ts';
@@ -70,6 +72,9 @@ export function validateSampleRequest(c: Qwen3Config, req: SampleRequest): void 
   }
 }
 
+/** Generated positions a sample's KV cache has room for at first. */
+const FIRST_GENERATED = 64;
+
 /** What sampling needs from the model: weights, a prefill workspace, RoPE frequencies, scratch. */
 export interface SamplerContext {
   readonly config: Qwen3Config;
@@ -78,6 +83,8 @@ export interface SamplerContext {
   readonly workspaceFor: (T: number) => Workspace;
   readonly invFreq: Float64Array;
   readonly scratch: DecodeScratch;
+  /** Recent prefills to reuse (cleared by the owner whenever the weights change); none: always prefill. */
+  readonly prefills?: PrefillCache;
 }
 
 interface SampleSeq {
@@ -140,33 +147,48 @@ export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob 
   const C = c.hiddenSize;
   const V = c.vocabSize;
   const KD = c.numKvHeads * c.headDim;
-  const ws = ctx.workspaceFor(P);
-  forwardSequence(c, ctx.views, ws, prompt, P, ctx.invFreq);
-  if (req.promptLogprobs) scorePrompt(ctx, job, ws, prompt, req.promptLogprobs.topK);
+  // Prompt log-probabilities need the prefill's hidden states, so such a request always prefills.
+  const kept = req.promptLogprobs ? undefined : ctx.prefills?.get(prompt);
+  const from: { kept: PrefillEntry } | { ws: Workspace } = kept
+    ? { kept }
+    : { ws: ctx.workspaceFor(P) };
+  if ('ws' in from) {
+    forwardSequence(c, ctx.views, from.ws, prompt, P, ctx.invFreq);
+    if (req.promptLogprobs) scorePrompt(ctx, job, from.ws, prompt, req.promptLogprobs.topK);
+  }
   if (genCap === 0) return job;
-  const first = allocSampleCache(c, P + genCap);
-  for (let l = 0; l < c.numLayers; l++) {
-    fillCacheLayer(c, first, l, ws.layers[l].k.subarray(0, P * KD), ws.layers[l].v, P);
+  // Room for the prompt and the first generated tokens only; decoding grows it (decode.ts).
+  const first = allocSampleCache(c, P + Math.min(genCap, FIRST_GENERATED), P + genCap);
+  // The first distribution is shared: logits of the last prompt position.
+  let logits: Float32Array;
+  if ('kept' in from) {
+    copyCachePrefix(c, from.kept.cache, first, P);
+    logits = from.kept.logits;
+  } else {
+    const ws = from.ws;
+    for (let l = 0; l < c.numLayers; l++) {
+      fillCacheLayer(c, first, l, ws.layers[l].k.subarray(0, P * KD), ws.layers[l].v, P);
+    }
+    logits = new Float32Array(V);
+    gemmRows(
+      false,
+      true,
+      1,
+      V,
+      C,
+      ws.xf.subarray((P - 1) * C, P * C),
+      ctx.views.lmHead,
+      logits,
+      false,
+    );
+    ctx.prefills?.put(prompt, first, logits);
   }
   job.caches.push(first);
   for (let s = 1; s < S; s++) {
-    const cache = allocSampleCache(c, P + genCap);
+    const cache = allocSampleCache(c, first.len, first.max);
     copySampleCache(first, cache);
     job.caches.push(cache);
   }
-  // The first distribution is shared: logits of the last prompt position.
-  const logits = new Float32Array(V);
-  gemmRows(
-    false,
-    true,
-    1,
-    V,
-    C,
-    ws.xf.subarray((P - 1) * C, P * C),
-    ctx.views.lmHead,
-    logits,
-    false,
-  );
   const probs = new Float64Array(V);
   for (let s = 0; s < S; s++) {
     if (!draw(job, s, logits, 0, probs)) job.active.push(s);
