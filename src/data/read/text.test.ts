@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   cutLong,
@@ -177,5 +178,57 @@ describe('planUnits', () => {
       ['mc/x', 'mc'],
     ]);
     expect(planUnits('corpus', ['doc_general_qa/a.txt'])[0].unit.task).toBe('qa');
+  });
+});
+
+describe('properties (random bytes and bounds)', () => {
+  // A hard cut may split a word, so compare the text without its whitespace.
+  const ink = (s: string): string => s.replace(/\s+/g, '');
+
+  test('decoding never throws, and agrees with a strict UTF-8 decoder', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
+        let strict: string | undefined;
+        try {
+          strict = new TextDecoder('utf-8', { fatal: true }).decode(b);
+        } catch {
+          strict = undefined;
+        }
+        const valid = strict !== undefined && !strict.includes('\0');
+        const utf16 =
+          b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff));
+        expect('text' in decodeText(b)).toBe(valid && !utf16);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test('clusters keep all text in order, no empty document, and respect both bounds', () => {
+    const texts = fc.array(
+      fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\n', '\t', 'é', '😀'), maxLength: 400 }),
+      { minLength: 1, maxLength: 3 },
+    );
+    fc.assert(
+      fc.property(
+        texts,
+        fc.integer({ min: 4, max: 60 }),
+        fc.integer({ min: 0, max: 80 }),
+        (ts, doc, extra) => {
+          const bounds = { documentChars: doc, clusterChars: doc + extra };
+          const clusters = unitClusters({ id: 'u', source: 'text/u' }, ts, bounds);
+          const docs = clusters.flatMap((c) => c.documents);
+          expect(docs.map(ink).join('')).toBe(ts.map(ink).join(''));
+          for (const d of docs) {
+            expect(d.trim()).not.toBe('');
+            expect(d.length).toBeLessThanOrEqual(doc);
+          }
+          for (const c of clusters) {
+            expect(c.documents.length).toBeGreaterThan(0);
+            expect(c.documents.join('\n').length).toBeLessThanOrEqual(bounds.clusterChars);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
