@@ -13,7 +13,10 @@
 # every arm from another warm-start model; SPELL_ARGS / RLVR_ARGS add key=value overrides to one arm;
 # STEPS caps the steps of each arm and CHECKPOINT_EVERY sets its checkpoint spacing; SPELL_ARM names
 # the self-play arm, so variants can sit side by side, and TABLE_ARMS lists the arms of the table.
-# Stages write disjoint files, so two invocations with different STAGES may run at the same time.)
+# STAGES=eval evaluates the last (and MID_EVALS intermediate) checkpoints of the arms named in
+# EVAL_ARMS again, without training. Stages write disjoint files, so two invocations with different STAGES may run at the same time.
+# MAX_TOKENS / MAX_INPUT set the evaluation's reply and prompt budgets. A LoRA run's checkpoints are
+# PEFT adapters: they are merged into their base with `spell export` before they are served.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${MINUTES:-30}
@@ -27,7 +30,10 @@ CHECKPOINT_EVERY=${CHECKPOINT_EVERY:-5}
 SPELL_ARM=${SPELL_ARM:-spell}
 TABLE_ARMS=${TABLE_ARMS:-baseline $SPELL_ARM rlvr}
 STAGES=${STAGES:-baseline spell rlvr table}
+EVAL_ARMS=${EVAL_ARMS:-$SPELL_ARM rlvr}
 MODEL=${MODEL:-assets/model}
+MAX_TOKENS=${MAX_TOKENS:-96}
+MAX_INPUT=${MAX_INPUT:-2048}
 read -r -a SPELL_EXTRA <<<"${SPELL_ARGS:-}"
 read -r -a RLVR_EXTRA <<<"${RLVR_ARGS:-}"
 SPELL=(node bin/spell.js)
@@ -35,7 +41,12 @@ mkdir -p "$OUT"
 has() { [[ " $STAGES " == *" $1 "* ]]; }
 
 evaluate() { # evaluate NAME MODEL_DIR
-  local name=$1 model=$2 log="$OUT/serve-$1.log"
+  local name=$1 model=$2 log="$OUT/serve-$1.log" merged=""
+  if [ -f "$model/adapter_config.json" ] && [ ! -f "$model/config.json" ]; then
+    merged="$OUT/merged-$name"
+    "${SPELL[@]}" export "$model" --merge --out "$merged" >/dev/null
+    model=$merged
+  fi
   "${SPELL[@]}" serve "$model" --port 0 >"$log" 2>&1 &
   local pid=$!
   local url="" served="" i
@@ -47,10 +58,11 @@ evaluate() { # evaluate NAME MODEL_DIR
   served=$(sed -n 's/^listening on \(\S*\) (model \(.*\))$/\2/p' "$log")
   if [ -z "$url" ]; then echo "spell serve did not start for $name" >&2; kill "$pid"; exit 2; fi
   "${SPELL[@]}" eval --endpoint "$url/v1" --model "$served" --suite synthetic --limit "$LIMIT" \
-    --n "$N" --max-tokens 96 --max-input-len 2048 --tokenizer "$model" --seed "$SEED" \
+    --n "$N" --max-tokens "$MAX_TOKENS" --max-input-len "$MAX_INPUT" --tokenizer "$model" --seed "$SEED" \
     --out "$OUT/eval-$name" --no-progress >"$OUT/eval-$name.log" 2>&1 || { kill "$pid"; exit 2; }
   kill "$pid"
   wait "$pid" 2>/dev/null || true
+  if [ -n "$merged" ]; then rm -rf "$merged"; fi
 }
 
 # evaluate_midpoints ARM RUN_DIR: MID_EVALS evenly spaced intermediate checkpoints, as
@@ -96,6 +108,14 @@ if has rlvr; then
     "engine.model=$MODEL" ${RLVR_EXTRA[@]+"${RLVR_EXTRA[@]}"} >"$OUT/rlvr.log" 2>&1
   evaluate rlvr "$(last_checkpoint "$OUT/rlvr")"
   evaluate_midpoints rlvr "$OUT/rlvr"
+fi
+
+if has eval; then
+  for arm in $EVAL_ARMS; do
+    echo "evaluating $arm"
+    evaluate "$arm" "$(last_checkpoint "$OUT/$arm")"
+    evaluate_midpoints "$arm" "$OUT/$arm"
+  done
 fi
 
 if has table; then

@@ -27,7 +27,21 @@ export interface SampleRequest {
   readonly prompt: readonly number[];
   readonly numSamples: number;
   readonly params: SamplingParams;
+  /**
+   * Also return, per sampled token, the k most likely tokens of the raw policy with their
+   * log-probabilities (0 or absent: none; engines accept up to 20, as vLLM does).
+   */
+  readonly topLogprobs?: number;
+  /**
+   * Also score the prompt: `promptLogprobs` in the result holds log p(prompt[i] | prompt[<i]) for
+   * every position (null at 0), and with `topK` > 0 (≤ 20) `promptTopLogprobs` the k most likely
+   * tokens at each position. What Tinker's `prompt_logprobs` / `compute_logprobs` return.
+   */
+  readonly promptLogprobs?: { readonly topK: number };
 }
+
+/** A token id and its log-probability. */
+export type TokenLogprob = readonly [token: number, logprob: number];
 
 export interface SampledSequence {
   readonly tokens: number[];
@@ -38,10 +52,16 @@ export interface SampledSequence {
    */
   readonly logprobs: number[];
   readonly stopReason: StopReason;
+  /** Per sampled token, the `topLogprobs` most likely tokens (most likely first), when asked. */
+  readonly topLogprobs?: TokenLogprob[][];
 }
 
 export interface SampleResult {
   readonly sequences: SampledSequence[];
+  /** When asked (`SampleRequest.promptLogprobs`): one per prompt token, null for the first. */
+  readonly promptLogprobs?: (number | null)[];
+  /** When asked with topK > 0: per prompt position the top tokens (empty for the first). */
+  readonly promptTopLogprobs?: TokenLogprob[][];
 }
 
 export type LossName = 'cross_entropy' | 'importance_sampling' | 'ppo';

@@ -11,6 +11,7 @@ export type {
   SamplingParams,
   SampleRequest,
   SampledSequence,
+  TokenLogprob,
   SampleResult,
   LossName,
   Datum,

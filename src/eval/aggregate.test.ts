@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { aggregate } from './aggregate.ts';
+import { aggregate, stderrOfMean } from './aggregate.ts';
 import type { SampleRecord } from './record.ts';
 
 function rec(
@@ -113,5 +113,34 @@ describe('aggregate', () => {
     const r = aggregate(records, ['docmath', 'frames'], 2, 'as-described', 'paper');
     expect(r.paperAverage).toBeUndefined();
     expect(r.taskMean).toBeCloseTo(0.75, 12);
+  });
+});
+
+describe('standard errors', () => {
+  test('of one task: sample sd of per-question avg@n over √questions', () => {
+    expect(stderrOfMean([0, 0.5, 1, 1])).toBeCloseTo(Math.sqrt(0.6875 / 3 / 4), 12);
+    expect(stderrOfMean([0.25])).toBe(0);
+    expect(stderrOfMean([])).toBe(0);
+  });
+
+  test('of the task mean: √Σse² / tasks', () => {
+    // qa: per-question avg@2 = 1, 0, 0.5 → se √(0.25/2/3); mc: 0, 0 → se 0
+    const records = [
+      rec('qa', 'q0', 0, right, null),
+      rec('qa', 'q0', 1, right, null),
+      rec('qa', 'q1', 0, wrong, null),
+      rec('qa', 'q1', 1, wrong, null),
+      rec('qa', 'q2', 0, right, null),
+      rec('qa', 'q2', 1, wrong, null),
+      rec('mc', 'c0', 0, wrong, null),
+      rec('mc', 'c0', 1, wrong, null),
+      rec('mc', 'c1', 0, wrong, null),
+      rec('mc', 'c1', 1, wrong, null),
+    ];
+    const r = aggregate(records, ['qa', 'mc'], 2, 'as-described', 'synthetic');
+    const qaSe = Math.sqrt(0.5 / 2 / 3);
+    expect(r.tasks[0].avgStderr).toBeCloseTo(qaSe, 12);
+    expect(r.tasks[1].avgStderr).toBe(0);
+    expect(r.taskMeanStderr).toBeCloseTo(qaSe / 2, 12);
   });
 });

@@ -36,6 +36,11 @@ export interface TaskSummary {
   readonly samples: number;
   /** avg@n of the final score (the paper's "pass@1" / Table 1 value), a fraction in [0, 1]. */
   readonly avg: number;
+  /**
+   * Standard error of `avg` over questions: the sample standard deviation of the per-question
+   * avg@n divided by √questions (0 with fewer than two questions).
+   */
+  readonly avgStderr: number;
   /** Mean rule score, mean judge score (0 where not judged), and QA EM / F1 where defined. */
   readonly rule: number;
   readonly llm: number;
@@ -69,6 +74,8 @@ export interface AggregateResult {
   readonly tasks: TaskSummary[];
   /** Unweighted mean over the tasks present (the released code's "overall"). */
   readonly taskMean: number;
+  /** Standard error of `taskMean` (tasks are independent question sets: √Σse² / tasks). */
+  readonly taskMeanStderr: number;
   /** Paper Table 1 average; only when all six paper tasks are present. */
   readonly paperAverage?: PaperAverage;
   /** The paper-average formula applied to pass@k, k = 1..n (when paperAverage is defined). */
@@ -79,6 +86,15 @@ export interface AggregateResult {
 
 const mean = (xs: readonly number[]): number =>
   xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Standard error of the mean of xs (sample standard deviation / √n; 0 when n < 2). */
+export function stderrOfMean(xs: readonly number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const m = mean(xs);
+  const ss = xs.reduce((a, x) => a + (x - m) * (x - m), 0);
+  return Math.sqrt(ss / (n - 1) / n);
+}
 
 function judgeScore(r: SampleRecord): number | null {
   return r.judge?.status === 'ok' ? r.judge.score : null;
@@ -134,6 +150,7 @@ function summariseTask(
     complete: avgs.length,
     samples: records.length,
     avg: mean(avgs),
+    avgStderr: stderrOfMean(avgs),
     rule: mean(records.map((r) => (mode === 'as-coded' ? r.ruleAsCoded : r.ruleAsDescribed))),
     llm: mean(records.map((r) => judgeScore(r) ?? 0)),
     ...(qa.length > 0
@@ -185,6 +202,11 @@ export function aggregate(
     n,
     tasks: summaries,
     taskMean: mean(summaries.map((s) => s.avg)),
+    taskMeanStderr:
+      summaries.length === 0
+        ? 0
+        : Math.sqrt(summaries.reduce((a, s) => a + s.avgStderr * s.avgStderr, 0)) /
+          summaries.length,
     taskMeanPassAtK,
   };
   const six = ['docmath', 'frames', ...LB_MQA_TASKS, 'longbench-v2'];

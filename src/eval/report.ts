@@ -46,7 +46,7 @@ function taskRow(t: TaskSummary, n: number): string {
   const judge = j.needed === 0 ? '–' : `${j.ok}/${j.failed}/${j.notRun}`;
   const ks = [1, 2, 4, 8, n].filter((k, i, a) => k <= n && a.indexOf(k) === i);
   const passes = ks.map((k) => pct(t.passAtK[k - 1])).join(' / ');
-  return `| ${t.task} | ${t.complete}/${t.questions} | ${pct(t.avg)} | ${passes} | ${pct(t.rule)} | ${pct(t.llm)} | ${pct(t.em)} | ${pct(t.f1)} | ${judge} | ${pct(t.truncatedRate)} | ${pct(t.noAnswerRate)} |`;
+  return `| ${t.task} | ${t.complete}/${t.questions} | ${pct(t.avg)} ± ${pct(t.avgStderr)} | ${passes} | ${pct(t.rule)} | ${pct(t.llm)} | ${pct(t.em)} | ${pct(t.f1)} | ${judge} | ${pct(t.truncatedRate)} | ${pct(t.noAnswerRate)} |`;
 }
 
 /** The markdown summary. */
@@ -81,13 +81,13 @@ export function summaryMarkdown(s: EvalSummary): string {
     lines.push('');
   } else {
     lines.push(
-      `Task mean (avg@${s.n}): ${pct(r.taskMean)} (${s.scoring}); ${pct(s.otherMode.taskMean)} (${s.otherMode.mode}).`,
+      `Task mean (avg@${s.n}): ${pct(r.taskMean)} ± ${pct(r.taskMeanStderr)} (${s.scoring}; ± one standard error over questions); ${pct(s.otherMode.taskMean)} (${s.otherMode.mode}).`,
     );
     lines.push('');
   }
   const ks = [1, 2, 4, 8, s.n].filter((k, i, a) => k <= s.n && a.indexOf(k) === i);
   lines.push(
-    `| Task | Questions | avg@${s.n} | pass@${ks.join('/')} | Rule | LLM | EM | F1 | Judge ok/failed/not run | Truncated | No answer |`,
+    `| Task | Questions | avg@${s.n} ± s.e. | pass@${ks.join('/')} | Rule | LLM | EM | F1 | Judge ok/failed/not run | Truncated | No answer |`,
   );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const t of r.tasks) lines.push(taskRow(t, s.n));

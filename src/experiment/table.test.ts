@@ -34,6 +34,18 @@ describe('experiment table', () => {
     expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))).toHaveLength(2);
   });
 
+  test('standard errors from the evaluation summary are shown beside the averages', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spell-exp-'));
+    mkdirSync(join(dir, 'eval-warm'));
+    const tasks = [{ task: 'qa', avg: 0.25, avgStderr: 0.031, complete: 40, passAtK: [0.25, 0.4] }];
+    writeFileSync(
+      join(dir, 'eval-warm', 'summary.json'),
+      JSON.stringify({ n: 2, result: { tasks, taskMean: 0.25, taskMeanStderr: 0.031 } }),
+    );
+    const md = writeExperimentTable(dir, ['warm']);
+    expect(md).toContain('| warm | - | 25.0 ± 3.1 | 25.0 ± 3.1 | 40.0 |');
+  });
+
   test('a missing arm names the file to produce', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spell-exp-'));
     expect(() => writeExperimentTable(dir, ['nothing'])).toThrow(/eval-nothing.*summary\.json/);

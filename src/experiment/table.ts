@@ -12,6 +12,8 @@ import { renderExperimentPlots } from './plots.ts';
 interface TaskRow {
   readonly task: string;
   readonly avg: number;
+  /** Absent in summaries written before standard errors were reported. */
+  readonly avgStderr?: number;
   readonly passAtK: readonly number[];
   readonly complete: number;
 }
@@ -21,6 +23,7 @@ interface ArmResult {
   readonly n: number;
   readonly tasks: readonly TaskRow[];
   readonly taskMean: number;
+  readonly taskMeanStderr?: number;
   readonly steps: number | null;
 }
 
@@ -30,7 +33,7 @@ function readArm(outDir: string, arm: string): ArmResult {
     throw new DataError(`${file} is missing: run spell eval for arm "${arm}" first`, { file });
   const s = JSON.parse(readFileSync(file, 'utf8')) as {
     n?: unknown;
-    result?: { tasks?: unknown; taskMean?: unknown };
+    result?: { tasks?: unknown; taskMean?: unknown; taskMeanStderr?: unknown };
   };
   const tasks = s.result?.tasks;
   if (!Array.isArray(tasks) || typeof s.n !== 'number' || typeof s.result?.taskMean !== 'number') {
@@ -51,15 +54,22 @@ function readArm(outDir: string, arm: string): ArmResult {
     tasks: (tasks as TaskRow[]).map((t) => ({
       task: t.task,
       avg: t.avg,
+      ...(typeof t.avgStderr === 'number' ? { avgStderr: t.avgStderr } : {}),
       passAtK: t.passAtK,
       complete: t.complete,
     })),
     taskMean: s.result.taskMean,
+    ...(typeof s.result.taskMeanStderr === 'number'
+      ? { taskMeanStderr: s.result.taskMeanStderr }
+      : {}),
     steps,
   };
 }
 
 const pct = (x: number | undefined): string => (x === undefined ? '-' : (100 * x).toFixed(1));
+/** A percentage with its standard error when the summary has one. */
+const pctSe = (x: number | undefined, se: number | undefined): string =>
+  se === undefined ? pct(x) : `${pct(x)} ± ${pct(se)}`;
 
 /** Write results.md and results.json for the given arms; returns the markdown. */
 export function writeExperimentTable(outDir: string, arms: readonly string[]): string {
@@ -83,11 +93,11 @@ export function writeExperimentTable(outDir: string, arms: readonly string[]): s
           ? undefined
           : r.tasks.reduce((s, t) => s + (t.passAtK[t.passAtK.length - 1] ?? 0), 0) /
             r.tasks.length;
-      return `| ${[r.arm, r.steps ?? '-', ...tasks.map((t) => pct(byTask.get(t)?.avg)), pct(r.taskMean), pct(passN)].join(' | ')} |`;
+      return `| ${[r.arm, r.steps ?? '-', ...tasks.map((t) => pctSe(byTask.get(t)?.avg, byTask.get(t)?.avgStderr)), pctSe(r.taskMean, r.taskMeanStderr), pct(passN)].join(' | ')} |`;
     }),
   ];
   const questions = results[0]?.tasks.map((t) => `${t.task} ${t.complete}`).join(', ') ?? '';
-  const md = `# SPELL in miniature\n\nHeld-out synthetic questions (${questions}; ${n} samples each), percent.\n\n${lines.join('\n')}\n`;
+  const md = `# SPELL in miniature\n\nHeld-out synthetic questions (${questions}; ${n} samples each), percent; ± one standard error over questions where the evaluation reported it.\n\n${lines.join('\n')}\n`;
   writeFileAtomic(join(outDir, 'results.md'), md);
   writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileAtomic(join(outDir, 'results.html'), renderExperimentPlots(outDir, arms));

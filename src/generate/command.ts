@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { readCorpus, routeClusters, DEFAULT_ROUTING } from '../data/index.ts';
 import { OpenAiChatEngine } from '../engine/openai/index.ts';
-import { DEFAULT_ALGORITHM_CONFIG, type RewardCombine } from '../spell/config.ts';
+import { AlgorithmConfigSchema, type RewardCombine } from '../spell/config.ts';
 import type { QaMetric } from '../spell/rules/index.ts';
 import { TASKS, type Task } from '../spell/task.ts';
 import { loadTokenizer } from '../text/index.ts';
@@ -123,16 +123,15 @@ export async function runGenerateCommand(o: GenerateCommandOptions): Promise<Gen
       temperature: o.temperature,
       topP: o.topP,
       seed: o.seed,
-      qaMetric: o.qaMetric,
-      algorithm: {
-        ...DEFAULT_ALGORITHM_CONFIG,
-        verifier: { ...DEFAULT_ALGORITHM_CONFIG.verifier, rewardCombine: o.rewardCombine },
-        questioner: {
-          ...DEFAULT_ALGORITHM_CONFIG.questioner,
-          qaAnswerInDocuments: o.qaAnswerInDocuments,
-          mcWrongLetter: o.mcSwapLetter ? 'swap' : 'format_error',
-        },
-      },
+      // Through the schema, as the train config's section is: the flags' values get the same
+      // validation and every other knob the same default.
+      algorithm: AlgorithmConfigSchema.parse({
+        qaMetric: o.qaMetric,
+        rewardCombine: o.rewardCombine,
+        qaAnswerInDocuments: o.qaAnswerInDocuments,
+        mcWrongLetter: o.mcSwapLetter ? 'swap' : 'format_error',
+        verifier: { enable: o.votes > 0 },
+      }),
     },
     keep: o.keep,
     duplicateThreshold: o.duplicateThreshold,

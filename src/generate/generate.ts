@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { DataError, RemoteEngineError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
 import type { Cluster } from '../data/cluster.ts';
+import { historyCapacity } from '../spell/config.ts';
 import { HistoryMemory } from '../spell/history.ts';
 import type { Task } from '../spell/task.ts';
 import { datasetRows, writeDataset } from './dataset.ts';
@@ -122,7 +123,7 @@ function tokensOf(r: QuestionRecord): number {
 export async function runGenerate(opts: GenerateOptions): Promise<GenerateResult> {
   const started = Date.now();
   const s = opts.settings;
-  const memory = new HistoryMemory(s.algorithm.history.capacity);
+  const memory = new HistoryMemory(historyCapacity(s.algorithm));
   const duplicates = new NearDuplicateIndex(opts.duplicateThreshold);
   const sizes = {
     docmath: opts.clusters.docmath.length,
@@ -141,7 +142,7 @@ export async function runGenerate(opts: GenerateOptions): Promise<GenerateResult
       opts.onNotice?.(`dropped a partly written last line of ${opts.statePath}`);
     }
     records = loaded.records;
-    for (const r of records) replayRecord(r, memory, duplicates, s.algorithm.history);
+    for (const r of records) replayRecord(r, memory, duplicates, s.algorithm);
     writer = StateWriter.append(opts.statePath);
     const latest = latestBySlot(records);
     opts.onNotice?.(

@@ -27,7 +27,7 @@ function rec(slot: number, over: Partial<QuestionRecord>): QuestionRecord {
 const asked = (q: string) => ({ question: q, responderQuestion: q, referenceAnswer: 'x' });
 
 describe('replaying the state file on resume', () => {
-  const history = DEFAULT_ALGORITHM_CONFIG.history;
+  const history = DEFAULT_ALGORITHM_CONFIG;
 
   test('solved questions re-enter the history memory with their documents', () => {
     const memory = new HistoryMemory(3);

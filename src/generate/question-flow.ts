@@ -13,7 +13,7 @@ import type { Cluster } from '../data/cluster.ts';
 import { RemoteEngineError, describeError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { ChatEngine } from '../engine/chat.ts';
-import type { AlgorithmConfig } from '../spell/config.ts';
+import type { AlgorithmConfig, HistoryPushConfig } from '../spell/config.ts';
 import { shouldPushToHistory, type HistoryMemory } from '../spell/history.ts';
 import {
   drawTargetLetter,
@@ -25,7 +25,7 @@ import {
 } from '../spell/prompts/index.ts';
 import { parseQuestioner } from '../spell/questioner-parse.ts';
 import { isBadGround, passRate } from '../spell/rewards.ts';
-import { ruleScore, type QaMetric } from '../spell/rules/index.ts';
+import { ruleScore } from '../spell/rules/index.ts';
 import type { Task } from '../spell/task.ts';
 import { judgeAnswer, parseVote } from '../spell/verifier.ts';
 import { keeps, type KeepPolicy } from './keep-policy.ts';
@@ -55,7 +55,7 @@ export interface FlowSettings {
   readonly temperature: number;
   readonly topP: number;
   readonly seed: number;
-  readonly qaMetric: QaMetric;
+  /** The algorithm's options, built from spell/config.ts's defaults like the train config's. */
   readonly algorithm: AlgorithmConfig;
 }
 
@@ -198,8 +198,8 @@ export async function runQuestion(
       countTokens: () => 0,
       maxAnswerTokens: Number.MAX_SAFE_INTEGER,
       ...(targetLetter !== undefined ? { targetLetter } : {}),
-      ...(s.algorithm.questioner.qaAnswerInDocuments ? { documents } : {}),
-      wrongLetter: s.algorithm.questioner.mcWrongLetter,
+      ...(s.algorithm.qaAnswerInDocuments ? { documents } : {}),
+      wrongLetter: s.algorithm.mcWrongLetter,
     });
     if (parsed.kind === 'format_error') return reject('format_error', parsed.reason);
     if (parsed.kind === 'invalid_answer') return reject('invalid_answer', parsed.reason);
@@ -211,7 +211,7 @@ export async function runQuestion(
       referenceAnswer: parsed.referenceAnswer,
     };
     if (task === 'qa') {
-      const limit = s.algorithm.questioner.qaAnswerMaxTokens;
+      const limit = s.algorithm.qaMaxAnswerTokens;
       const answerTokens = await ctx.counter.text(parsed.referenceAnswer);
       if (answerTokens > limit) {
         return reject('invalid_answer', `answer has ${answerTokens} tokens, more than ${limit}`);
@@ -237,10 +237,10 @@ export async function runQuestion(
       1,
     );
     const gScore = ruleScore(task, grounded, parsed.referenceAnswer, {
-      qaMetric: s.qaMetric,
+      qaMetric: s.algorithm.qaMetric,
     }).score;
     partial = { ...partial, grounding: { answer: grounded, score: gScore } };
-    if (isBadGround(gScore, s.algorithm.questioner.groundingThreshold)) {
+    if (isBadGround(gScore, s.algorithm.groundingThreshold)) {
       return reject('answerable_without_documents');
     }
 
@@ -258,7 +258,9 @@ export async function runQuestion(
     // D. Rule checks, then V verifier votes on every answer with an extracted span.
     const responses: ResponseRecord[] = await Promise.all(
       answers.map(async (text): Promise<ResponseRecord> => {
-        const rule = ruleScore(task, text, parsed.referenceAnswer, { qaMetric: s.qaMetric });
+        const rule = ruleScore(task, text, parsed.referenceAnswer, {
+          qaMetric: s.algorithm.qaMetric,
+        });
         if (s.votes === 0 || rule.pred === null || rule.gt === null) {
           return {
             text,
@@ -279,7 +281,7 @@ export async function runQuestion(
           s.votes,
         );
         const votes = replies.map(parseVote);
-        const { majority, reward } = judgeAnswer(rule.score, votes, s.algorithm.verifier);
+        const { majority, reward } = judgeAnswer(rule.score, votes, s.algorithm);
         return { text, pred: rule.pred, ruleScore: rule.score, votes, majority, reward };
       }),
     );
@@ -287,7 +289,7 @@ export async function runQuestion(
     // E. Pass rate, history memory, keep decision.
     const p = passRate(responses.map((r) => r.reward));
     partial = { ...partial, responses, passRate: p };
-    if (shouldPushToHistory(p, s.algorithm.history)) {
+    if (shouldPushToHistory(p, s.algorithm)) {
       ctx.memory.push(task, cluster.id, {
         evidence: draw.documentIndices,
         question: parsed.responderQuestion,
@@ -307,7 +309,7 @@ export function replayRecord(
   record: QuestionRecord,
   memory: HistoryMemory,
   duplicates: NearDuplicateIndex,
-  history: AlgorithmConfig['history'],
+  history: HistoryPushConfig,
 ): void {
   if (record.status === 'error') return;
   // Registered live right after the duplicate check passed: parsed, not a duplicate, and not

@@ -169,6 +169,34 @@ export function fillCacheLayer(
   }
 }
 
+/**
+ * Copy the first P positions of every layer of `from` into `to`; the two may have different
+ * lengths. Keys are (KD rows, position) so each row is copied on its own; values are (KV head,
+ * position, dim), one contiguous run per head.
+ */
+export function copyCachePrefix(
+  c: Qwen3Config,
+  from: SampleCache,
+  to: SampleCache,
+  P: number,
+): void {
+  const { numKvHeads: NKV, headDim: HD } = c;
+  const Lf = from.len;
+  const Lt = to.len;
+  for (let l = 0; l < from.k.length; l++) {
+    const kf = from.k[l];
+    const kt = to.k[l];
+    for (let row = 0; row < NKV * HD; row++) {
+      kt.set(kf.subarray(row * Lf, row * Lf + P), row * Lt);
+    }
+    const vf = from.v[l];
+    const vt = to.v[l];
+    for (let g = 0; g < NKV; g++) {
+      vt.set(vf.subarray(g * Lf * HD, g * Lf * HD + P * HD), g * Lt * HD);
+    }
+  }
+}
+
 /** Copy every layer of `from` into `to` (same length). */
 export function copySampleCache(from: SampleCache, to: SampleCache): void {
   for (let l = 0; l < from.k.length; l++) {

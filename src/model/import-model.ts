@@ -13,6 +13,7 @@ import { parseQwen3Config } from './config.ts';
 import type { ModelConfig, ModelFamily } from './config.ts';
 import { ggufHfConfig, ggufTensorToHf, hfTensorName } from './gguf/model.ts';
 import { readGgufHeader } from './gguf/reader.ts';
+import type { GgufTensorInfo } from './gguf/reader.ts';
 import { ggufTokenizerFiles } from './gguf/tokenizer.ts';
 import {
   copyTokenizerFiles,
@@ -68,11 +69,20 @@ export function importModel(src: string, outDir: string): ImportResult {
 function importGguf(file: string, dir: string): Omit<ImportResult, 'outDir'> {
   const g = readGgufHeader(file);
   const hfConfig = ggufHfConfig(g);
+  // The layer count sizes everything below; each layer has at least 9 tensors in the file.
+  const layers = hfConfig.num_hidden_layers;
+  if (typeof layers === 'number' && layers * 9 > g.tensors.length) {
+    throw new CheckpointError(
+      `${file}: metadata "${String(hfConfig.model_type)}.block_count" is ${layers}, but the file holds only ${g.tensors.length} tensors`,
+    );
+  }
   const config: ModelConfig = parseQwen3Config(hfConfig, `${file} (config from GGUF metadata)`);
   const tokenizer = ggufTokenizerFiles(g);
   const table = paramTable(config);
-  const params = new Float32Array(table.totalSize);
+  // Every tensor is matched to the config by name and shape before anything is allocated or
+  // read, so the parameter buffer is no larger than what the file's own tensors describe.
   const tensorTypes: Record<string, number> = {};
+  const plan: { t: GgufTensorInfo; offset: number }[] = [];
   const seen = new Set<string>();
   for (const t of g.tensors) {
     tensorTypes[t.type.name] = (tensorTypes[t.type.name] ?? 0) + 1;
@@ -83,17 +93,21 @@ function importGguf(file: string, dir: string): Omit<ImportResult, 'outDir'> {
         `${file}: tensor "${t.name}"${name ? ` (${name})` : ''} is not part of a ${config.family} model with this config`,
       );
     }
-    const hf = ggufTensorToHf(g, t, hfConfig);
-    if (JSON.stringify(hf.shape) !== JSON.stringify(entry.shape)) {
+    const shape = [...t.ne].reverse();
+    if (JSON.stringify(shape) !== JSON.stringify(entry.shape)) {
       throw new CheckpointError(
-        `${file}: tensor "${t.name}" has shape ${JSON.stringify(hf.shape)}, the config needs ${JSON.stringify(entry.shape)}`,
+        `${file}: tensor "${t.name}" has shape ${JSON.stringify(shape)}, the config needs ${JSON.stringify(entry.shape)}`,
       );
     }
-    params.set(hf.data, entry.offset);
+    if (seen.has(entry.name))
+      throw new CheckpointError(`${file}: tensor "${t.name}" appears twice`);
     seen.add(entry.name);
+    plan.push({ t, offset: entry.offset });
   }
   const missing = table.entries.find((e) => !seen.has(e.name));
   if (missing) throw new CheckpointError(`${file}: no tensor for "${missing.name}"`);
+  const params = new Float32Array(table.totalSize);
+  for (const { t, offset } of plan) params.set(ggufTensorToHf(g, t, hfConfig).data, offset);
   writeModelFolder(dir, config, table, params);
   const json = (x: unknown): string => JSON.stringify(x, null, 2) + '\n';
   writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer.tokenizerJson));

@@ -16,6 +16,7 @@ import type { Qwen3Config } from './config.ts';
 import { forwardSequence } from './forward.ts';
 import {
   allocSampleCache,
+  copyCachePrefix,
   copySampleCache,
   decodeRows,
   emptyDecodeScratch,
@@ -23,8 +24,9 @@ import {
 } from './decode.ts';
 import type { DecodeRow, DecodeScratch, SampleCache } from './decode.ts';
 import { gemmRows } from './kernels/gemm.ts';
+import type { PrefillCache, PrefillEntry } from './prefill-cache.ts';
 import type { ModelViews } from './params.ts';
-import { chooseToken } from './sampling-filter.ts';
+import { chooseToken, topLogprobs } from './sampling-filter.ts';
 import type { TokenFilter } from './sampling-filter.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -57,6 +59,12 @@ export function validateSampleRequest(c: Qwen3Config, req: SampleRequest): void 
     fail(`topP = ${params.topP}, expected a number in (0, 1]`);
   if (!Number.isInteger(params.topK))
     fail(`topK = ${params.topK}, expected an integer (-1 or 0 disables)`);
+  const k = req.topLogprobs ?? 0;
+  if (!Number.isInteger(k) || k < 0 || k > 20)
+    fail(`topLogprobs = ${k}, expected an integer in [0, 20]`);
+  const pk = req.promptLogprobs?.topK ?? 0;
+  if (!Number.isInteger(pk) || pk < 0 || pk > 20)
+    fail(`promptLogprobs.topK = ${pk}, expected an integer in [0, 20]`);
   if (params.seed !== undefined && !Number.isInteger(params.seed))
     fail(`seed = ${params.seed}, expected an integer`);
   for (const seq of params.stopSequences ?? []) {
@@ -72,12 +80,15 @@ export interface SamplerContext {
   readonly workspaceFor: (T: number) => Workspace;
   readonly invFreq: Float64Array;
   readonly scratch: DecodeScratch;
+  /** Recent prefills to reuse (cleared by the owner whenever the weights change); none: always prefill. */
+  readonly prefills?: PrefillCache;
 }
 
 interface SampleSeq {
   tokens: number[];
   logprobs: number[];
   stopReason: StopReason;
+  topLogprobs?: [number, number][][];
 }
 
 /** One request in flight. */
@@ -90,8 +101,12 @@ export interface SampleJob {
   readonly filter: TokenFilter;
   readonly stopIds: ReadonlySet<number>;
   readonly stopSeqs: readonly (readonly number[])[];
+  /** How many top log-probabilities to keep per sampled token (0: none). */
+  readonly keepTop: number;
   /** Samples still generating. */
   active: number[];
+  promptLogprobs?: (number | null)[];
+  promptTopLogprobs?: [number, number][][];
 }
 
 /**
@@ -106,27 +121,63 @@ export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob 
   const P = prompt.length;
   const genCap = Math.min(params.maxTokens, c.maxPositions - P);
   const seed = params.seed ?? Math.floor(Math.random() * 0x7fffffff);
+  const keepTop = req.topLogprobs ?? 0;
   const job: SampleJob = {
     prompt: P,
     genCap,
-    seqs: Array.from({ length: S }, () => ({ tokens: [], logprobs: [], stopReason: 'length' })),
+    seqs: Array.from({ length: S }, () => ({
+      tokens: [],
+      logprobs: [],
+      stopReason: 'length',
+      ...(keepTop > 0 ? { topLogprobs: [] } : {}),
+    })),
     rngs: Array.from({ length: S }, (_, i) => new Rng((seed + i) >>> 0)),
     caches: [],
     filter: { temperature: params.temperature, topK: params.topK, topP: params.topP },
     stopIds: new Set(params.stopTokenIds ?? []),
     stopSeqs: params.stopSequences ?? [],
+    keepTop,
     active: [],
   };
-  if (genCap === 0) return job;
+  if (genCap === 0 && !req.promptLogprobs) return job;
 
   const C = c.hiddenSize;
   const V = c.vocabSize;
   const KD = c.numKvHeads * c.headDim;
-  const ws = ctx.workspaceFor(P);
-  forwardSequence(c, ctx.views, ws, prompt, P, ctx.invFreq);
+  // Prompt log-probabilities need the prefill's hidden states, so such a request always prefills.
+  const kept = req.promptLogprobs ? undefined : ctx.prefills?.get(prompt);
+  const from: { kept: PrefillEntry } | { ws: Workspace } = kept
+    ? { kept }
+    : { ws: ctx.workspaceFor(P) };
+  if ('ws' in from) {
+    forwardSequence(c, ctx.views, from.ws, prompt, P, ctx.invFreq);
+    if (req.promptLogprobs) scorePrompt(ctx, job, from.ws, prompt, req.promptLogprobs.topK);
+  }
+  if (genCap === 0) return job;
   const first = allocSampleCache(c, P + genCap);
-  for (let l = 0; l < c.numLayers; l++) {
-    fillCacheLayer(c, first, l, ws.layers[l].k.subarray(0, P * KD), ws.layers[l].v, P);
+  // The first distribution is shared: logits of the last prompt position.
+  let logits: Float32Array;
+  if ('kept' in from) {
+    copyCachePrefix(c, from.kept.cache, first, P);
+    logits = from.kept.logits;
+  } else {
+    const ws = from.ws;
+    for (let l = 0; l < c.numLayers; l++) {
+      fillCacheLayer(c, first, l, ws.layers[l].k.subarray(0, P * KD), ws.layers[l].v, P);
+    }
+    logits = new Float32Array(V);
+    gemmRows(
+      false,
+      true,
+      1,
+      V,
+      C,
+      ws.xf.subarray((P - 1) * C, P * C),
+      ctx.views.lmHead,
+      logits,
+      false,
+    );
+    ctx.prefills?.put(prompt, first, logits);
   }
   job.caches.push(first);
   for (let s = 1; s < S; s++) {
@@ -134,24 +185,50 @@ export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob 
     copySampleCache(first, cache);
     job.caches.push(cache);
   }
-  // The first distribution is shared: logits of the last prompt position.
-  const logits = new Float32Array(V);
-  gemmRows(
-    false,
-    true,
-    1,
-    V,
-    C,
-    ws.xf.subarray((P - 1) * C, P * C),
-    ctx.views.lmHead,
-    logits,
-    false,
-  );
   const probs = new Float64Array(V);
   for (let s = 0; s < S; s++) {
     if (!draw(job, s, logits, 0, probs)) job.active.push(s);
   }
   return job;
+}
+
+/**
+ * Log-probabilities of the prompt's own tokens (and the top-k at each position) from the prefill's
+ * final hidden states: position i-1's logits score prompt[i]. One row of logits at a time.
+ */
+function scorePrompt(
+  ctx: SamplerContext,
+  job: SampleJob,
+  ws: Workspace,
+  prompt: readonly number[],
+  topK: number,
+): void {
+  const C = ctx.config.hiddenSize;
+  const V = ctx.config.vocabSize;
+  const logits = new Float32Array(V);
+  const lps: (number | null)[] = [null];
+  const tops: [number, number][][] = [[]];
+  for (let i = 1; i < prompt.length; i++) {
+    gemmRows(
+      false,
+      true,
+      1,
+      V,
+      C,
+      ws.xf.subarray((i - 1) * C, i * C),
+      ctx.views.lmHead,
+      logits,
+      false,
+    );
+    let max = -Infinity;
+    for (let j = 0; j < V; j++) if (logits[j] > max) max = logits[j];
+    let sum = 0;
+    for (let j = 0; j < V; j++) sum += Math.exp(logits[j] - max);
+    lps.push(logits[prompt[i]] - max - Math.log(sum));
+    if (topK > 0) tops.push(topLogprobs(logits, 0, V, topK));
+  }
+  job.promptLogprobs = lps;
+  if (topK > 0) job.promptTopLogprobs = tops;
 }
 
 /** Draw sample s's next token from logits[off..off+V); true when the sample is finished. */
@@ -166,6 +243,7 @@ function draw(
   const seq = job.seqs[s];
   seq.tokens.push(choice.token);
   seq.logprobs.push(choice.logprob);
+  if (job.keepTop > 0) seq.topLogprobs?.push(topLogprobs(logits, off, probs.length, job.keepTop));
   if (job.stopIds.has(choice.token) || endsWithAny(seq.tokens, job.stopSeqs)) {
     seq.stopReason = 'stop';
     return true;
@@ -180,7 +258,11 @@ export function sampleDone(job: SampleJob): boolean {
 
 /** The job's result (complete once `sampleDone`). */
 export function sampleResult(job: SampleJob): SampleResult {
-  return { sequences: job.seqs.map((s) => ({ ...s })) };
+  return {
+    sequences: job.seqs.map((s) => ({ ...s })),
+    ...(job.promptLogprobs ? { promptLogprobs: job.promptLogprobs } : {}),
+    ...(job.promptTopLogprobs ? { promptTopLogprobs: job.promptTopLogprobs } : {}),
+  };
 }
 
 /**

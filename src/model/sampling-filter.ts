@@ -135,3 +135,32 @@ function drawFrom(
   }
   return idx ? idx[0] : 0;
 }
+
+/**
+ * The k most likely tokens of logits[off .. off+V) with their raw log-softmax values, most likely
+ * first (ties: lower id first). What OpenAI's `top_logprobs` and Tinker's top-k prompt logprobs
+ * report. One pass keeps a small sorted list, so k ≤ 20 costs O(V·k) at worst.
+ */
+export function topLogprobs(
+  logits: Float32Array,
+  off: number,
+  V: number,
+  k: number,
+): [number, number][] {
+  if (k <= 0) return [];
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) if (logits[off + j] > max) max = logits[off + j];
+  let sum = 0;
+  for (let j = 0; j < V; j++) sum += Math.exp(logits[off + j] - max);
+  const lse = max + Math.log(sum);
+  const ids: number[] = [];
+  for (let j = 0; j < V; j++) {
+    const x = logits[off + j];
+    if (ids.length === k && x <= logits[off + ids[k - 1]]) continue;
+    let at = ids.length;
+    while (at > 0 && logits[off + ids[at - 1]] < x) at--;
+    ids.splice(at, 0, j);
+    if (ids.length > k) ids.pop();
+  }
+  return ids.map((j) => [j, logits[off + j] - lse]);
+}

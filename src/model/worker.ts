@@ -23,6 +23,7 @@ import { Qwen3Model } from './model.ts';
 import { loadModelFolder } from './model-folder.ts';
 import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
 import type { SampleJob, SamplerContext } from './sampler.ts';
+import { PrefillCache } from './prefill-cache.ts';
 import { allocWorkspace } from './workspace.ts';
 import type { Workspace } from './workspace.ts';
 import type {
@@ -70,6 +71,7 @@ function samplerFor(m: Qwen3Model): SamplerContext {
     workspaceFor,
     invFreq: modelInvFreq(c),
     scratch: emptyDecodeScratch(),
+    prefills: new PrefillCache(c),
   };
   return sampler;
 }
@@ -80,6 +82,7 @@ type Handlers = {
 
 const handlers: Handlers = {
   init: ({ source, gemmBackend: backend, gemmThreads, lora }) => {
+    sampler = null;
     if (backend) setGemmBackend(backend);
     if (gemmThreads) setGemmThreads(gemmThreads);
     model =
@@ -92,12 +95,16 @@ const handlers: Handlers = {
   info: () => info(need()),
   forward: ({ data, loss, config }) => need().forward(data, loss, config),
   forwardBackward: ({ data, loss, config }) => need().forwardBackward(data, loss, config),
-  optimStep: ({ adam }) => ({ ...need().optimStep(adam) }),
+  optimStep: ({ adam }) => {
+    sampler?.prefills?.clear();
+    return { ...need().optimStep(adam) };
+  },
   save: ({ dir, adapter, tokenizerDir }) => {
     saveCheckpoint(dir, need(), adapter, tokenizerDir);
     return { dir };
   },
   load: ({ dir }) => {
+    sampler?.prefills?.clear();
     const m = need();
     // A full engine that loads an adapter checkpoint (e.g. a sampling session on a LoRA
     // checkpoint) becomes a LoRA engine on its base; a LoRA engine must match the adapter.

@@ -32,7 +32,12 @@ import { heldOutClusters, trainingClusters, type QaCluster } from './clusters.ts
 import { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
 import { EXAMPLE_ROLES, type ExampleOptions, type ExampleRole } from './examples.ts';
 import { buildExample, DEFAULT_ROLE_WEIGHTS, drawRole, type RoleWeights } from './mixture.ts';
-import { DEFAULT_DRILL_CHAT_SHARE, inductionExample, inductionVocab } from './induction.ts';
+import {
+  DEFAULT_DRILL_CHAT_SHARE,
+  inductionExample,
+  inductionVocab,
+  type InductionVocab,
+} from './induction.ts';
 import { ambiguousPositions } from './lookup.ts';
 import { pointerExample, pointerVocab } from './pointer.ts';
 import { learningRateAt } from './schedule.ts';
@@ -225,6 +230,8 @@ export function heldOutExamples(
     | 'enableThinking'
     | 'maxLmTokens'
     | 'drillChatShare'
+    | 'weights'
+    | 'fromDir'
   >,
   clusters: readonly QaCluster[] = heldOutClusters(DEFAULT_SYNTH_OPTIONS),
 ): EncodedExample[] {
@@ -256,17 +263,39 @@ export function heldOutExamples(
       }
     }
   }
+  const vocabs = drillVocabs(tok, o);
+  if (vocabs === null) return out;
   const drillRng = Rng.derive(seed, 'pretrain:held-out:induction');
-  const drill = inductionVocab(tok, o.enableThinking);
   for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
-    out.push(inductionExample(drillRng, drill, o.drillChatShare));
+    out.push(inductionExample(drillRng, vocabs.induction, o.drillChatShare));
   }
   const pointerRng = Rng.derive(seed, 'pretrain:held-out:pointer');
-  const pointer = pointerVocab(drill, tok, o.enableThinking);
   for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
-    out.push(pointerExample(pointerRng, pointer, o.drillChatShare));
+    out.push(pointerExample(pointerRng, vocabs.pointer, o.drillChatShare));
   }
   return out;
+}
+
+/**
+ * The token-id vocabularies of the induction and pointer drills, or null when the tokenizer has
+ * none (e.g. a pretrained tokenizer whose chat tokens come first) and neither drill is weighted:
+ * a real model can then still be warm-started on the text roles alone.
+ * @throws ConfigurationError when a drill is weighted but the tokenizer cannot pose it.
+ */
+function drillVocabs(
+  tok: HfTokenizer,
+  o: Pick<PretrainOptions, 'enableThinking' | 'weights' | 'fromDir'>,
+): { readonly induction: InductionVocab; readonly pointer: InductionVocab } | null {
+  let induction: InductionVocab;
+  try {
+    induction = inductionVocab(tok, o.enableThinking);
+  } catch (e) {
+    if (o.weights.induction === 0 && o.weights.pointer === 0) return null;
+    throw new ConfigurationError(
+      `--role-weights: the induction/pointer drills need a byte-level tokenizer with chat tokens after its merges; ${o.fromDir}: ${(e as Error).message}`,
+    );
+  }
+  return { induction, pointer: pointerVocab(induction, tok, o.enableThinking) };
 }
 
 /** Held-out token-mean loss per role (forward only). */
@@ -346,8 +375,7 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
     countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
   };
   const heldOut = heldOutExamples(tok, o);
-  const drill = inductionVocab(tok, o.enableThinking);
-  const pointer = pointerVocab(drill, tok, o.enableThinking);
+  const vocabs = drillVocabs(tok, o);
   const schedule = {
     peak: o.learningRate,
     warmupSteps: o.warmupSteps,
@@ -378,10 +406,10 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
       // Same draws as drawExample for the text roles; the drills are token ids.
       const role = drawRole(o.weights, rng);
       const ex =
-        role === 'induction'
-          ? inductionExample(rng, drill, o.drillChatShare)
-          : role === 'pointer'
-            ? pointerExample(rng, pointer, o.drillChatShare)
+        role === 'induction' && vocabs
+          ? inductionExample(rng, vocabs.induction, o.drillChatShare)
+          : role === 'pointer' && vocabs
+            ? pointerExample(rng, vocabs.pointer, o.drillChatShare)
             : encodeExample(tok, buildExample(role, rng.choice(clusters), rng, exOpts), o);
       // Longer than the model's context: cannot be trained on; drawn again (deterministic).
       if (ex.ids.length > maxPositions || trainedTokens(ex) <= 0) continue;

@@ -32,10 +32,41 @@ export function isJsonContentType(header: string | undefined): boolean {
 
 /**
  * Read and parse a JSON body of at most `limitBytes`.
- * @throws HttpError 413 when too large, 415 for a non-JSON Content-Type (protobuf included), 400
- *   when not JSON or nested deeper than MAX_JSON_DEPTH
+ * @throws HttpError 413 when too large, 415 for a non-JSON Content-Type (protobuf included: only the
+ *   routes that take protobuf read it, with readRawBody), 400 when not JSON or nested deeper than
+ *   MAX_JSON_DEPTH
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const type = req.headers['content-type'];
+  const declared = Number(req.headers['content-length'] ?? '0');
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+  // An oversized body is a 413 whatever its type; readRawBody refuses it before reading.
+  if (declared <= limitBytes && hasBody && !isJsonContentType(type)) {
+    req.resume();
+    throw new HttpError(
+      415,
+      `request bodies must be sent as Content-Type: application/json, got '${(type ?? '(none)').slice(0, 100)}'`,
+    );
+  }
+  const text = (await readRawBody(req, limitBytes)).toString('utf8');
+  if (text.trim().length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new HttpError(400, `malformed JSON body: ${(err as Error).message}`);
+  }
+  if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) {
+    throw new HttpError(400, `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return parsed;
+}
+
+/**
+ * Read a body of at most `limitBytes` as bytes (the caller checks its Content-Type).
+ * @throws HttpError 413 when too large, 415 for a content encoding other than identity.
+ */
+export async function readRawBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limitBytes) {
     req.resume();
@@ -44,20 +75,12 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
       `request body of ${declared} bytes exceeds the limit of ${limitBytes}`,
     );
   }
-  const type = req.headers['content-type'];
-  if (type !== undefined && type.includes('protobuf')) {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity') {
     req.resume();
     throw new HttpError(
       415,
-      'protobuf bodies are not supported by spell serve; send JSON (Tinker SDK <= 0.24 encoding)',
-    );
-  }
-  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !isJsonContentType(type)) {
-    req.resume();
-    throw new HttpError(
-      415,
-      `request bodies must be sent as Content-Type: application/json, got '${(type ?? '(none)').slice(0, 100)}'`,
+      `Content-Encoding '${encoding}' is not supported (spell serve does not ask clients to compress)`,
     );
   }
   const chunks: Buffer[] = [];
@@ -70,18 +93,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     }
     chunks.push(buf);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim().length === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new HttpError(400, `malformed JSON body: ${(err as Error).message}`);
-  }
-  if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) {
-    throw new HttpError(400, `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-  }
-  return parsed;
+  return Buffer.concat(chunks);
 }
 
 /** Whether a parsed JSON value nests arrays/objects deeper than `limit` (iterative: no recursion). */
@@ -122,4 +134,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/** Send bytes with a content type (protobuf answers). */
+export function sendBytes(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: Uint8Array,
+): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': body.byteLength });
+  res.end(body);
 }

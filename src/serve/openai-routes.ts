@@ -5,9 +5,12 @@
  * Prompts are rendered with the model folder's own chat template and tokenizer (src/text/), so
  * the ids match what the SPELL controller sends to a PolicyEngine.
  *
+ * Log-probs: chat `logprobs` + `top_logprobs` ≤ 20 and completions `logprobs` ≤ 20 (vLLM's limits;
+ * OpenAI stops at 20 and 5) report the raw policy's top tokens at each sampled position.
+ *
  * Differences from OpenAI/vLLM, on purpose: the engine samples whole sequences, so a stream sends
- * the text token by token only after sampling finished; `top_logprobs`, `echo`, tools,
- * `logit_bias`, `response_format` and `best_of` are refused with a 400 rather than silently ignored.
+ * the text token by token only after sampling finished; `echo`, tools, `logit_bias`,
+ * `response_format` and `best_of` are refused with a 400 rather than silently ignored.
  *
  * Hostile input: prompts are tokenized in a worker thread (tokenizer-pool.ts), and a chat or
  * completion prompt too long to fit the context by its length alone is refused before tokenizing.
@@ -75,7 +78,7 @@ const chatSchema = z.object({
     .min(1),
   max_completion_tokens: z.int().min(1).nullish(),
   logprobs: z.boolean().nullish(),
-  top_logprobs: z.literal(0).nullish(),
+  top_logprobs: z.int().min(0).max(20, 'expected at most 20 (as vLLM)').nullish(),
   chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
 });
 
@@ -87,7 +90,7 @@ const completionSchema = z.object({
     z.array(z.int().min(0)).min(1),
     z.array(z.array(z.int().min(0)).min(1)).min(1),
   ]),
-  logprobs: z.int().min(0).max(1).nullish(),
+  logprobs: z.int().min(0).max(20, 'expected at most 20 (as vLLM)').nullish(),
   echo: z.literal(false).nullish(),
 });
 
@@ -179,6 +182,7 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
     b: z.infer<z.ZodObject<typeof commonFields>>,
     maxTokens: number,
     signal: AbortSignal,
+    topLogprobs = 0,
   ): Promise<Choice[]> => {
     if (prompt.length + maxTokens > opts.maxContext) {
       throw new HttpError(
@@ -201,7 +205,16 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
     };
     const n = b.n ?? 1;
     const r = await service.kv.claim(n * (prompt.length + maxTokens), 'this request', () =>
-      service.base.run((e) => e.sample({ prompt, numSamples: n, params }), signal),
+      service.base.run(
+        (e) =>
+          e.sample({
+            prompt,
+            numSamples: n,
+            params,
+            ...(topLogprobs > 0 ? { topLogprobs } : {}),
+          }),
+        signal,
+      ),
     );
     return r.sequences.map((seq) => cutAtStop(tok, seq, stops, new Set(stopIds)));
   };
@@ -226,7 +239,16 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
       b.max_completion_tokens ??
       b.max_tokens ??
       Math.max(1, Math.min(256, opts.maxContext - prompt.length));
-    const choices = await generate(prompt, b, maxTokens, signal);
+    if (b.top_logprobs != null && b.top_logprobs > 0 && !b.logprobs) {
+      throw new HttpError(400, 'top_logprobs needs logprobs: true (as OpenAI requires)');
+    }
+    const choices = await generate(
+      prompt,
+      b,
+      maxTokens,
+      signal,
+      b.logprobs ? (b.top_logprobs ?? 0) : 0,
+    );
     const id = `chatcmpl-${Date.now().toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
     const usage = usageOf(prompt, choices);
@@ -239,7 +261,10 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
                 token,
                 logprob: c.seq.logprobs[i],
                 bytes: [...Buffer.from(token)],
-                top_logprobs: [],
+                top_logprobs: (c.seq.topLogprobs?.[i] ?? []).map(([id, logprob]) => {
+                  const text = tok.decode([id]);
+                  return { token: text, logprob, bytes: [...Buffer.from(text)] };
+                }),
               };
             }),
           }
@@ -297,7 +322,7 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
     const promptTokens: number[] = [];
     for (const prompt of prompts) {
       const maxTokens = b.max_tokens ?? 16;
-      all.push(...(await generate(prompt, b, maxTokens, signal)));
+      all.push(...(await generate(prompt, b, maxTokens, signal, b.logprobs ?? 0)));
       promptTokens.push(...prompt);
     }
     const id = `cmpl-${Date.now().toString(36)}`;
@@ -315,7 +340,15 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
       return {
         tokens,
         token_logprobs: c.seq.logprobs.slice(0, c.tokens.length),
-        top_logprobs: null,
+        // As vLLM: the top `logprobs` tokens of each position (a dict text → logprob).
+        top_logprobs:
+          b.logprobs > 0
+            ? c.tokens.map((_, i) =>
+                Object.fromEntries(
+                  (c.seq.topLogprobs?.[i] ?? []).map(([id, lp]) => [tok.decode([id]), lp]),
+                ),
+              )
+            : null,
         text_offset: offsets,
       };
     };

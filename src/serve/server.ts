@@ -10,7 +10,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigurationError, DataError, EngineError, SpellError } from '../core/errors.ts';
-import { HttpError, readJsonBody, sendJson } from './http-util.ts';
+import * as proto from '../engine/tinker/proto.ts';
+import { HttpError, readJsonBody, readRawBody, sendBytes, sendJson } from './http-util.ts';
 import { checkRequestOrigin, isLoopbackHost, scrubPaths } from './request-guard.ts';
 import { TinkerService, type EngineProvider, type TinkerServiceOptions } from './tinker-service.ts';
 
@@ -127,6 +128,7 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
       );
     }
     const samplerMatch = /^\/api\/v1\/samplers\/([^/]+)$/.exec(path);
+    const finishMatch = /^\/api\/v1\/sessions\/([^/]+)\/finish$/.exec(path);
     if (method === 'GET') {
       req.resume();
       const h = get.get(path);
@@ -135,17 +137,45 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
         return sendJson(res, 200, service.samplerInfo(decodePathSegment(samplerMatch[1])));
       }
     } else if (method === 'POST') {
-      const h = post.get(path);
-      if (h) {
+      if (finishMatch) {
         const body = await readJsonBody(req, maxBody);
+        return sendJson(
+          res,
+          200,
+          await service.finishSession(decodePathSegment(finishMatch[1]), body),
+        );
+      }
+      let h = post.get(path);
+      if (h) {
+        let body: unknown;
+        if (path === '/api/v1/forward_backward' && isProtobuf(req)) {
+          // SDK >= 0.25: protobuf body; forward-only passes come here too (`forward_only`).
+          // application/x-protobuf is no CORS-simple type, so a page cannot send it unpreflighted.
+          const decoded = proto.decodeForwardBackwardRequest(await readRawBody(req, maxBody));
+          body = decoded.body;
+          if (decoded.forwardOnly) h = post.get('/api/v1/forward') ?? h;
+        } else {
+          body = await readJsonBody(req, maxBody);
+        }
         const out = await h(body, res, abortOnHangUp(res));
-        if (!res.headersSent) sendJson(res, 200, out);
+        if (res.headersSent) return;
+        const kind = path === '/api/v1/retrieve_future' ? proto.protoResultKind(out) : undefined;
+        if (kind !== undefined && acceptsProtobuf(req)) {
+          const bytes =
+            kind === 'sample'
+              ? proto.encodeSampleResponse(out as proto.SampleResultOut)
+              : proto.encodeForwardBackwardOutput(
+                  out as Parameters<typeof proto.encodeForwardBackwardOutput>[0],
+                );
+          return sendBytes(res, 200, proto.PROTO_CONTENT_TYPE, bytes);
+        }
+        sendJson(res, 200, out);
         return;
       }
     } else {
       req.resume();
     }
-    if (get.has(path) || post.has(path) || samplerMatch) {
+    if (get.has(path) || post.has(path) || samplerMatch || finishMatch) {
       throw new HttpError(405, `method ${method} is not allowed on ${path}`);
     }
     throw new HttpError(404, `unknown route ${method} ${path}`);
@@ -198,6 +228,15 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
       await service.close();
     },
   };
+}
+
+function isProtobuf(req: IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').includes(proto.PROTO_CONTENT_TYPE);
+}
+
+/** The SDK (>= 0.25) asks for protobuf results of samples and forward/backward passes. */
+function acceptsProtobuf(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes(proto.PROTO_CONTENT_TYPE);
 }
 
 /** The request's path without trailing slashes. @throws HttpError 400 for an unparsable URL */

@@ -11,7 +11,11 @@
  * its latest sampler weights, so an outdated session is refused rather than silently served newer
  * weights. Named sampler saves and `model_path` sessions get their own engine loaded from disk.
  *
- * Not implemented: protobuf bodies (415), prompt logprobs, string stops, checkpoint listing,
+ * Prompt log-probs (and top-k of prompt and sampled tokens, k ≤ 20) come from the engine's sampler;
+ * forward_backward also takes the SDK >= 0.25 protobuf body and results are encoded in protobuf when
+ * a poll asks for them (server.ts, engine/tinker/proto.ts).
+ *
+ * Not implemented: string stops, target_prompt_logprobs, prompt_alt_tokens, checkpoint listing,
  * archive download, publishing/TTL, stale-session unloading, dro/cispo losses.
  */
 import { randomBytes } from 'node:crypto';
@@ -119,6 +123,8 @@ interface TrainingModel {
   readonly id: string;
   readonly sessionId: string;
   readonly loraRank: number;
+  /** The adapters the model trains (undefined: full fine-tuning). */
+  readonly lora: LoraOptions | undefined;
   readonly slot: EngineSlot;
   readonly queue: ModelQueue;
   readonly counters: ModelCounters;
@@ -137,6 +143,8 @@ interface SamplingSession {
 interface Checkpoint {
   readonly ref: string;
   readonly modelId: string;
+  /** The LoRA shape of the saving model (create-via-load and weights_info read it). */
+  readonly lora: LoraOptions | undefined;
   /** Bumped on every save to the same path, so engines loaded from an older save are not reused. */
   readonly generation: number;
 }
@@ -152,7 +160,8 @@ export class TinkerService {
   readonly futures = new FutureStore();
   private readonly prefix = randomBytes(3).toString('hex');
   private counter = 0;
-  private readonly sessions = new Map<string, { lastBeat: number }>();
+  /** Sessions by id; `finished` is set once the client finished it (first reason wins). */
+  private readonly sessions = new Map<string, { lastBeat: number; finished?: string }>();
   private readonly models = new Map<string, TrainingModel>();
   private readonly samplers = new Map<string, SamplingSession>();
   private readonly checkpoints = new Map<string, Checkpoint>();
@@ -212,6 +221,7 @@ export class TinkerService {
       ['/api/v1/create_sampling_session', (b) => this.createSamplingSession(b)],
       ['/api/v1/asample', (b) => this.sample(b)],
       ['/api/v1/retrieve_future', (b) => this.retrieveFuture(b)],
+      ['/api/v1/weights_info', (b) => this.weightsInfo(b)],
       ['/api/v1/client/config', () => Promise.resolve({ pjwt_auth_enabled: false })],
       ['/api/v1/telemetry', () => Promise.resolve({ status: 'accepted' })],
     ]);
@@ -320,14 +330,42 @@ export class TinkerService {
 
   private heartbeat(body: unknown): Promise<unknown> {
     const b = parseBody(w.heartbeatSchema, body, 'session_heartbeat');
-    const s = this.sessions.get(b.session_id);
-    if (!s) throw new HttpError(404, `unknown session_id '${b.session_id}'`);
-    s.lastBeat = Date.now();
+    this.session(b.session_id).lastBeat = Date.now();
     return Promise.resolve({ type: 'session_heartbeat' });
   }
 
-  private session(id: string): void {
-    if (!this.sessions.has(id)) throw new HttpError(404, `unknown session_id '${id}'`);
+  /**
+   * `POST /api/v1/sessions/{id}/finish`: the client is done with the session (SDK >= 0.3x sends it
+   * from `ServiceClient.close` and on leaving `with ServiceClient(...)`). Its training models are
+   * unloaded so their engines count no more against --max-engines; later requests in the session,
+   * heartbeats included, get 410, which stops the SDK's heartbeat loop. Finishing again is a no-op.
+   */
+  async finishSession(sessionId: string, body: unknown): Promise<unknown> {
+    const b = parseBody(w.finishSessionSchema, body, 'sessions/finish');
+    const s = this.sessions.get(sessionId);
+    if (!s) throw new HttpError(404, `unknown session_id '${sessionId}'`);
+    if (s.finished === undefined) {
+      s.finished = b.reason.type;
+      const closing: Promise<void>[] = [];
+      for (const m of this.models.values()) {
+        if (m.sessionId === sessionId && !m.unloaded) {
+          m.unloaded = true;
+          closing.push(m.slot.retire(`model ${m.id} was unloaded: its session has finished`));
+        }
+      }
+      await Promise.all(closing);
+    }
+    return { session_id: sessionId, status: s.finished };
+  }
+
+  /** A live session, or 404 (unknown) / 410 (finished: the SDK's signal to stop). */
+  private session(id: string): { lastBeat: number; finished?: string } {
+    const s = this.sessions.get(id);
+    if (!s) throw new HttpError(404, `unknown session_id '${id}'`);
+    if (s.finished !== undefined) {
+      throw new HttpError(410, `session ${id} has finished (${s.finished}); create a new session`);
+    }
+    return s;
   }
 
   private checkBaseModel(name: string, field: string): void {
@@ -366,14 +404,37 @@ export class TinkerService {
     const bodyKey = JSON.stringify(body);
     const prior = this.deduped(key, bodyKey);
     if (prior) return { request_id: prior };
+    const model = await this.newModel(b.session_id, b.model_seq_id, loraOptions(b.lora_config));
+    const id = model.id;
+    const requestId = this.futures.track(
+      model.slot.engine.then(() => ({ model_id: id, type: 'create_model' })),
+    );
+    this.remember(key, bodyKey, requestId);
+    return { request_id: requestId, model_id: id };
+  }
+
+  /**
+   * A training model on a fresh engine (reserved against --max-engines). Its id is the hosted form
+   * `<session>:train:<model_seq_id>`, which SDK >= 0.30 derives on its own for a model created by
+   * load_weights.
+   */
+  private async newModel(
+    sessionId: string,
+    modelSeqId: number | undefined,
+    lora: LoraOptions | undefined,
+  ): Promise<TrainingModel> {
+    const id = modelSeqId !== undefined ? `${sessionId}:train:${modelSeqId}` : this.newId('model');
+    const taken = (): HttpError =>
+      new HttpError(409, `model ${id} exists already (model_seq_id ${modelSeqId} was used)`);
+    if (this.models.has(id)) throw taken();
     await this.reserveEngine();
-    const id = this.newId('model');
-    const lora = loraOptions(b.lora_config);
+    if (this.models.has(id)) throw taken(); // created meanwhile
     const engine = this.opts.provider.create(lora ? { lora } : {});
     const model: TrainingModel = {
       id,
-      sessionId: b.session_id,
+      sessionId,
       loraRank: lora?.rank ?? 0,
+      lora,
       slot: new EngineSlot(engine),
       queue: new ModelQueue(id, (work) => this.futures.track(work)),
       counters: { forward: 0, forwardBackward: 0, optimStep: 0, saves: 0, loads: 0 },
@@ -382,12 +443,10 @@ export class TinkerService {
     };
     this.models.set(id, model);
     // A model whose engine failed to start holds nothing: forget it, so it does not count.
-    engine.catch(() => this.models.delete(id));
-    const requestId = this.futures.track(
-      engine.then(() => ({ model_id: id, type: 'create_model' })),
-    );
-    this.remember(key, bodyKey, requestId);
-    return { request_id: requestId, model_id: id };
+    engine.catch(() => {
+      if (this.models.get(id) === model) this.models.delete(id);
+    });
+    return model;
   }
 
   private model(id: string): TrainingModel {
@@ -476,8 +535,8 @@ export class TinkerService {
     }
     const requestId = m.queue.submit(b.seq_id, JSON.stringify(body), () =>
       m.slot.run(async (e) => {
-        const ref = await e.save(`${m.id}-weights-${name}`);
-        this.recordCheckpoint(path, ref, m.id);
+        const ref = await e.save(`${fileSafe(m.id)}-weights-${name}`);
+        this.recordCheckpoint(path, ref, m);
         m.counters.saves++;
         return { path, type: 'save_weights' };
       }),
@@ -501,8 +560,8 @@ export class TinkerService {
       m.slot.run(async (e) => {
         const result: Record<string, unknown> = { type: 'save_weights_for_sampler' };
         if (path !== undefined) {
-          const ref = await e.save(`${m.id}-sampler-${name}`);
-          this.recordCheckpoint(path, ref, m.id);
+          const ref = await e.save(`${fileSafe(m.id)}-sampler-${name}`);
+          this.recordCheckpoint(path, ref, m);
           result.path = path;
         }
         if (ephemeralSeq != null) {
@@ -522,8 +581,13 @@ export class TinkerService {
    * Remember a (re-)saved checkpoint. Engines loaded from an earlier save of the same folder hold
    * old weights: they are retired, so new sessions on the path load the new save.
    */
-  private recordCheckpoint(path: string, ref: string, modelId: string): void {
-    this.checkpoints.set(path, { ref, modelId, generation: ++this.generation });
+  private recordCheckpoint(path: string, ref: string, m: TrainingModel): void {
+    this.checkpoints.set(path, {
+      ref,
+      modelId: m.id,
+      lora: m.lora,
+      generation: ++this.generation,
+    });
     for (const [key, slot] of this.pathSlots) {
       if (key.startsWith(`${ref}#`)) {
         this.pathSlots.delete(key);
@@ -546,10 +610,11 @@ export class TinkerService {
 
   private loadWeights(body: unknown): Promise<unknown> {
     const b = parseBody(w.loadWeightsSchema, body, 'load_weights');
-    const m = this.model(b.model_id);
     const ckpt = this.checkpoint(b.path);
+    if (b.model_id == null) return this.createViaLoad(b, ckpt, JSON.stringify(body));
+    const m = this.model(b.model_id);
     const requestId = m.queue.submit(
-      b.seq_id,
+      b.seq_id ?? undefined,
       JSON.stringify(body),
       () =>
         m.slot.run(async (e) => {
@@ -567,6 +632,56 @@ export class TinkerService {
       },
     );
     return Promise.resolve({ request_id: requestId, model_id: m.id });
+  }
+
+  /**
+   * SDK >= 0.30's create-via-load: one load_weights addressed by session_id + model_seq_id creates
+   * the model (LoRA shape from the checkpoint) with the load as its first request; the model's
+   * own seq_ids then start at 1.
+   */
+  private async createViaLoad(
+    b: w.LoadWeightsWire,
+    ckpt: Checkpoint,
+    bodyKey: string,
+  ): Promise<unknown> {
+    if (b.session_id == null || b.model_seq_id == null) {
+      throw new HttpError(
+        400,
+        'load_weights needs model_id (+ seq_id), or session_id + model_seq_id to create the model',
+      );
+    }
+    this.session(b.session_id);
+    if (b.base_model != null) this.checkBaseModel(b.base_model, 'base_model');
+    const key = `create_model ${b.session_id}/${b.model_seq_id}`;
+    const prior = this.deduped(key, bodyKey);
+    if (prior) return { request_id: prior };
+    const m = await this.newModel(b.session_id, b.model_seq_id, ckpt.lora);
+    const work = m.slot.run(async (e) => {
+      await e.load(ckpt.ref);
+      m.counters.loads++;
+      return { path: b.path, model_id: m.id, type: 'load_weights' };
+    });
+    const requestId = this.futures.track(work);
+    this.remember(key, bodyKey, requestId);
+    return { request_id: requestId, model_id: m.id };
+  }
+
+  /** What `create_training_client_from_state` reads before creating the model to load into. */
+  private weightsInfo(body: unknown): Promise<unknown> {
+    const b = parseBody(w.weightsInfoSchema, body, 'weights_info');
+    const c = this.checkpoint(b.tinker_path);
+    return Promise.resolve({
+      base_model: this.opts.provider.modelName,
+      is_lora: c.lora !== undefined,
+      ...(c.lora
+        ? {
+            lora_rank: c.lora.rank,
+            train_unembed: false,
+            train_mlp: c.lora.targets?.includes('gate_proj') ?? true,
+            train_attn: c.lora.targets?.includes('q_proj') ?? true,
+          }
+        : {}),
+    });
   }
 
   private async slotForPath(path: string): Promise<EngineSlot> {
@@ -627,9 +742,14 @@ export class TinkerService {
         'asample needs exactly one of sampling_session_id, model_path, base_model',
       );
     }
-    if (b.prompt_logprobs || b.topk_prompt_logprobs > 0) {
-      throw new HttpError(400, 'prompt_logprobs are not supported by spell serve');
+    if (b.target_prompt_logprobs != null) {
+      throw new HttpError(400, 'asample: target_prompt_logprobs is not supported by spell serve');
     }
+    if (b.prompt_alt_tokens_k > 0) {
+      throw new HttpError(400, 'asample: prompt_alt_tokens_k is not supported by spell serve');
+    }
+    // A positive top-k implies prompt log-probs (as SkyRL and the hosted service do).
+    const scorePrompt = b.prompt_logprobs === true || b.topk_prompt_logprobs > 0;
     let slot: EngineSlot;
     let session: SamplingSession | undefined;
     if (b.sampling_session_id != null) {
@@ -656,29 +776,55 @@ export class TinkerService {
               `sampling session ${session?.id} is stale: model ${m.id} has replaced those sampler weights (spell serve keeps only a model's latest sampler); create a new sampling session`,
             );
           }
-          const r = await e.sample({ prompt, numSamples: b.num_samples, params });
+          const r = await e.sample({
+            prompt,
+            numSamples: b.num_samples,
+            params,
+            ...(b.topk_sample_logprobs > 0 ? { topLogprobs: b.topk_sample_logprobs } : {}),
+            ...(scorePrompt ? { promptLogprobs: { topK: b.topk_prompt_logprobs } } : {}),
+          });
+          // prompt_logprobs_last_n: only the last n positions are reported, the rest are null.
+          const keepFrom = b.prompt_logprobs_last_n ? prompt.length - b.prompt_logprobs_last_n : 0;
+          const tail = <T>(xs: T[] | undefined, empty: T): T[] | null =>
+            xs ? xs.map((x, i) => (i >= keepFrom ? x : empty)) : null;
           return {
             type: 'sample',
             sequences: r.sequences.map((s) => ({
               tokens: s.tokens,
               logprobs: s.logprobs,
               stop_reason: s.stopReason,
+              ...(s.topLogprobs
+                ? { topk_logprobs: s.topLogprobs.map((row) => row.map(([t, l]) => [t, l])) }
+                : {}),
             })),
-            prompt_logprobs: null,
-            topk_prompt_logprobs: null,
+            prompt_logprobs: scorePrompt ? tail(r.promptLogprobs, null) : null,
+            topk_prompt_logprobs:
+              b.topk_prompt_logprobs > 0
+                ? (tail(
+                    r.promptTopLogprobs?.map((row, i) =>
+                      i === 0 ? null : row.map(([t, l]) => [t, l]),
+                    ),
+                    null,
+                  ) ?? null)
+                : null,
           };
         }),
       );
+    // SDK >= 0.30 stamps each sampled sequence with an id from the submission answer.
+    const submitted = (requestId: string): unknown => ({
+      request_id: requestId,
+      sample_sequence_ids: Array.from({ length: b.num_samples }, (_, i) => `${requestId}:${i}`),
+    });
     if (b.sampling_session_id != null && b.seq_id != null) {
       const key = `asample ${b.sampling_session_id}/${b.seq_id}`;
       const bodyKey = JSON.stringify(body);
       const prior = this.deduped(key, bodyKey);
-      if (prior && this.futures.has(prior)) return { request_id: prior };
+      if (prior && this.futures.has(prior)) return submitted(prior);
       const requestId = this.futures.track(run());
       this.remember(key, bodyKey, requestId);
-      return { request_id: requestId };
+      return submitted(requestId);
     }
-    return { request_id: this.futures.track(run()) };
+    return submitted(this.futures.track(run()));
   }
 
   private async retrieveFuture(body: unknown): Promise<unknown> {
@@ -692,6 +838,11 @@ export class TinkerService {
     }
     return state.result;
   }
+}
+
+/** A model id as part of an engine checkpoint name (hosted ids hold colons). */
+function fileSafe(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
 /**

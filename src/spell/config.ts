@@ -1,28 +1,199 @@
 /**
- * The SPELL algorithm's own options (roles, votes, rewards, memory, batch assembly) and their
- * defaults. Defaults follow the reference code, which produced the published numbers; every
- * paper-vs-code difference that is cheap to offer is an option here (spell-algorithm.md §11).
+ * The SPELL algorithm's options (roles, votes, rewards, memory, batch assembly, the learner's
+ * log-prob choices) with their defaults, defined once. The train config's `algorithm` section IS
+ * this schema, and `spell generate` builds its options from the same defaults, so a knob has one
+ * name and one default everywhere. Defaults follow the reference code, which produced the
+ * published numbers; every paper-vs-code difference that is cheap to offer is an option here
+ * (spell-algorithm.md §11).
  *
- * This file holds types and constants only. Validating a user's YAML against it, presets and
- * run sizes (gen batch, group counts, token budgets) belong to train/.
+ * A zod schema is a plain value: defining it here keeps spell/ free of I/O. It is applied once, at
+ * the edge (train/config.ts), and the frozen result is passed down.
  */
+import { z } from 'zod';
+
+const prob = z.number().min(0).max(1);
+const positiveInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+
+/** Every `RewardCombine`, for validating user input. */
+export const REWARD_COMBINES = ['max', 'mean', 'min', 'sum', 'rule'] as const;
+
+export const AlgorithmConfigSchema = z
+  .object({
+    /** Questioner reward mapping of the pass rate: gaussian (paper), reverse (AZR-like), rzero. */
+    questionerReward: z.enum(['gaussian', 'reverse', 'rzero']).default('gaussian'),
+    /** σ of the Gaussian mapping; 1/6 puts p = 0 and p = 1 at 3σ. */
+    gaussianSigma: z
+      .number()
+      .positive()
+      .default(1 / 6),
+    /** Reward of a questioner output that does not parse (missing keys, wrong types, bad MC letter). */
+    badFormatReward: z.number().default(-1),
+    /** Reward of a question answered correctly without documents (and of a repeated reference). */
+    badGroundReward: z.number().default(-0.5),
+    /** Reward of a question every rollout solved or every rollout failed. */
+    zeroVarianceReward: z.number().default(0),
+    /** Questioner advantage normalisation: per task (code) or over the whole questioner batch (paper). */
+    questionerNormalization: z.enum(['per-task', 'batch']).default('per-task'),
+    /** Verifier majority tie rule: first-seen (code) or strict YES majority (paper Eq. 4). */
+    tieRule: z.enum(['first-seen', 'strict-yes-majority']).default('first-seen'),
+    /** Unparseable verifier votes: penalised with -1 (code) or ignored (paper). */
+    invalidVotes: z.enum(['penalise', 'ignore']).default('penalise'),
+    /**
+     * Responder reward from the rule score and a valid verifier majority: max (code default),
+     * mean, min, sum, or rule (the verifier votes and is trained but does not pay the responder —
+     * for policies whose verifier is near chance, where max() pays its false YES votes).
+     */
+    rewardCombine: z.enum(REWARD_COMBINES).default('max'),
+    /** History push rule: code = historyPushLower <= p <= historyPushUpper, paper = 0 < p < 1. */
+    historyPush: z.enum(['code', 'paper']).default('code'),
+    /** Lowest pass rate pushed under the `code` rule. */
+    historyPushLower: prob.default(0.01),
+    /** Highest pass rate pushed under the `code` rule (1.0 also pushes fully solved questions). */
+    historyPushUpper: prob.default(1.0),
+    /** History memory capacity L per cluster and task; the oldest entry is evicted first. */
+    memoryCapacity: nonNegInt.default(3),
+    /** Grounding filter: answer without documents, drop questions the rule check accepts. */
+    groundingFilter: z.boolean().default(true),
+    /** Rule score at or above which a no-document answer marks the question bad_ground. */
+    groundingThreshold: z.number().default(0.1),
+    /** Free-form reference answers longer than this many tokens are dropped (not penalised). */
+    qaMaxAnswerTokens: positiveInt.default(40),
+    /**
+     * A free-form QA reference answer must occur in the documents the questioner saw, else the
+     * question is bad_format (off in the reference code; the local preset turns it on).
+     */
+    qaAnswerInDocuments: z.boolean().default(false),
+    /**
+     * An MC questioner answer under another letter than its prompt required: format_error
+     * (penalised, our default) or swap (the right option is moved under the required letter).
+     */
+    mcWrongLetter: z.enum(['format_error', 'swap']).default('format_error'),
+    /**
+     * Repeated-reference guard (off in the reference code): a docmath or qa reference already
+     * held by repeatLimit of the task's last repeatWindow parsed questions is bad_repeat.
+     */
+    repeatWindow: nonNegInt.default(0),
+    repeatLimit: positiveInt.default(8),
+    /** Rule metric for free-form answers. */
+    qaMetric: z.enum(['cem-strict', 'cem-loose', 'em', 'f1']).default('cem-strict'),
+    /**
+     * The temperature of the learner's log-probs: rollout (the reference: logits / rollout
+     * temperature in both log-prob passes) or raw (temperature 1, spell before issue 18).
+     */
+    logprobTemperature: z.enum(['rollout', 'raw']).default('rollout'),
+    /**
+     * π_old of the PPO ratio: recompute (the reference: the learner's log-probs on the current
+     * weights, so the ratio starts at 1) or sampler (the sampler's log-probs, one pass fewer).
+     */
+    oldLogprobs: z.enum(['recompute', 'sampler']).default('recompute'),
+    /** Bad questioner samples drawn per good one, per task. */
+    badCaseRatio: z.number().min(0).default(1),
+    /** Bad-case and verifier counts are cut to a multiple of this (8 GPUs in the reference). */
+    worldSize: positiveInt.default(1),
+    /** ε added to the standard deviation in every GRPO z-score. */
+    advantageEpsilon: z.number().positive().default(1e-6),
+    verifier: z
+      .object({
+        /** Judge responder answers with the policy itself. */
+        enable: z.boolean().default(true),
+        /** Train the verifier role. */
+        update: z.boolean().default(true),
+        /** Verifier trajectories = responderGroups * groupSize * updateRatio. */
+        updateRatio: prob.default(0.125),
+        /** Keep verifier groups whose valid-vote agreement with the majority lies in [lower, upper]. */
+        agreementLower: prob.default(0.51),
+        /** Below 1 so unanimous groups (no signal) are skipped. */
+        agreementUpper: prob.default(0.99),
+        /** maj_cons: also require majority == rule score (the reference scripts); maj: band only. */
+        labelType: z.enum(['maj_cons', 'maj']).default('maj_cons'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** Every knob of the algorithm, validated; start from `DEFAULT_ALGORITHM_CONFIG`. */
+export type AlgorithmConfig = Readonly<
+  Omit<z.infer<typeof AlgorithmConfigSchema>, 'verifier'> & {
+    readonly verifier: Readonly<z.infer<typeof AlgorithmConfigSchema>['verifier']>;
+  }
+>;
+
+/**
+ * Cross-field rules of the section, as `key: problem` lines (empty when it is consistent); the
+ * caller that validated the schema reports them with its own key prefix.
+ */
+export function algorithmConfigProblems(cfg: AlgorithmConfig): string[] {
+  const problems: string[] = [];
+  const v = cfg.verifier;
+  if (v.agreementLower > v.agreementUpper) {
+    problems.push(
+      `verifier.agreementLower (${v.agreementLower}) must not exceed agreementUpper (${v.agreementUpper})`,
+    );
+  }
+  if (cfg.historyPushLower > cfg.historyPushUpper) {
+    problems.push(
+      `historyPushLower (${cfg.historyPushLower}) must not exceed historyPushUpper (${cfg.historyPushUpper})`,
+    );
+  }
+  return problems;
+}
+
+/** The reference code's choices (spell-algorithm.md §12), with world size 1 for one machine. */
+export const DEFAULT_ALGORITHM_CONFIG: AlgorithmConfig = freezeAlgorithmConfig(
+  AlgorithmConfigSchema.parse({}),
+);
+
+function freezeAlgorithmConfig(cfg: AlgorithmConfig): AlgorithmConfig {
+  Object.freeze(cfg.verifier);
+  return Object.freeze(cfg);
+}
 
 /**
  * How the verifier's majority is chosen.
  * - `first-seen` (code): the most common vote; among tied values the one seen first wins.
  * - `strict-yes-majority` (paper Eq. 4): YES only when more than half of the counted votes are YES.
  */
-export type TieRule = 'first-seen' | 'strict-yes-majority';
+export type TieRule = AlgorithmConfig['tieRule'];
 
 /**
  * What an unparseable verifier vote does.
  * - `penalise` (code): it is a candidate in the majority vote and earns reward -1.
  * - `ignore` (paper): it is left out of the majority vote and earns reward 0 (the paper's indicator).
  */
-export type InvalidVoteMode = 'penalise' | 'ignore';
+export type InvalidVoteMode = AlgorithmConfig['invalidVotes'];
 
 /** Over which samples questioner rewards are z-scored: each task separately (code) or all (paper). */
-export type QuestionerNormScope = 'per-task' | 'batch';
+export type QuestionerNormScope = AlgorithmConfig['questionerNormalization'];
+
+/** Which solved questions enter the history memory: `code` = lower ≤ p ≤ upper, `paper` = 0 < p < 1. */
+export type HistoryPushRule = AlgorithmConfig['historyPush'];
+
+/** Questioner reward mapping of the pass rate p: Gaussian around 0.5 (SPELL), 1 − p, 1 − 2|p − 0.5|. */
+export type QuestionerRewardType = AlgorithmConfig['questionerReward'];
+
+/** Verifier group selection: band only (`maj`), or band and majority == rule score (`maj_cons`). */
+export type VerifierLabelType = AlgorithmConfig['verifier']['labelType'];
+
+/** How the rule score and a valid verifier majority combine into the responder reward. */
+export type RewardCombine = AlgorithmConfig['rewardCombine'];
+
+/** The options of the questioner's reward (rewards.ts `questionerReward`). */
+export type QuestionerRewardConfig = Pick<
+  AlgorithmConfig,
+  | 'questionerReward'
+  | 'gaussianSigma'
+  | 'badFormatReward'
+  | 'badGroundReward'
+  | 'zeroVarianceReward'
+>;
+
+/** The options of the history push (history.ts `shouldPushToHistory`). */
+export type HistoryPushConfig = Pick<
+  AlgorithmConfig,
+  'historyPush' | 'historyPushLower' | 'historyPushUpper'
+>;
 
 /** The repeated-reference guard (repeat-guard.ts). */
 export interface RepeatGuardConfig {
@@ -32,121 +203,15 @@ export interface RepeatGuardConfig {
   readonly limit: number;
 }
 
-/** Which solved questions enter the history memory: `code` = lower ≤ p ≤ upper, `paper` = 0 < p < 1. */
-export type HistoryPushRule = 'code' | 'paper';
-
-/** Questioner reward mapping of the pass rate p: Gaussian around 0.5 (SPELL), 1 − p, 1 − 2|p − 0.5|. */
-export type QuestionerRewardType = 'gaussian' | 'reverse' | 'rzero';
-
-/** Verifier group selection: band only (`maj`), or band and majority == rule score (`maj_cons`). */
-export type VerifierLabelType = 'maj' | 'maj_cons';
-
-/**
- * How the rule score and a valid verifier majority combine into the responder reward. The
- * reference's `reward_combined_function` offers max (its default), mean, min and sum; `rule` is
- * ours: the verifier still votes (and is trained on the votes) but does not pay the responder —
- * for policies whose verifier is near chance, where max() pays its false YES votes.
- */
-export type RewardCombine = 'max' | 'mean' | 'min' | 'sum' | 'rule';
-
-/** Every `RewardCombine`, for validating user input. */
-export const REWARD_COMBINES: readonly RewardCombine[] = ['max', 'mean', 'min', 'sum', 'rule'];
-
-/** Every knob of the pure algorithm. All fields are required; start from `DEFAULT_ALGORITHM_CONFIG`. */
-export interface AlgorithmConfig {
-  readonly verifier: {
-    /** Majority tie rule; `first-seen` is the code's behaviour. */
-    readonly tieRule: TieRule;
-    /** Treatment of unparseable votes; `penalise` is the code's behaviour. */
-    readonly invalidVotes: InvalidVoteMode;
-    /** Lowest fraction of valid votes agreeing with the majority for a group to be trained on. */
-    readonly agreementLower: number;
-    /** Highest such fraction; below 1 so unanimous groups (no signal) are skipped. */
-    readonly agreementUpper: number;
-    /** `maj_cons` also requires the majority to equal the rule score (anchors the verifier). */
-    readonly labelType: VerifierLabelType;
-    /** Verifier trajectories per update = responder trajectories × this ratio. */
-    readonly updateRatio: number;
-    /** Responder reward from rule score and majority; `max` is the code's behaviour. */
-    readonly rewardCombine: RewardCombine;
-  };
-  readonly questioner: {
-    /** Pass-rate → reward mapping for good questions. */
-    readonly rewardType: QuestionerRewardType;
-    /** σ of the Gaussian mapping; 1/6 puts p = 0 and p = 1 at 3σ. */
-    readonly gaussianSigma: number;
-    /** Reward of an output that does not parse (missing keys, wrong types, bad MC letter). */
-    readonly badFormatReward: number;
-    /** Reward of a question the responder answers correctly without any documents. */
-    readonly badGroundReward: number;
-    /** Reward of a question every rollout solved or every rollout failed. */
-    readonly zeroVarianceReward: number;
-    /** Advantage normalisation scope; `per-task` is the code's behaviour. */
-    readonly normScope: QuestionerNormScope;
-    /** Free-form QA answers longer than this many tokens are dropped (the prompt asks for ~20). */
-    readonly qaAnswerMaxTokens: number;
-    /** A grounding-filter rule score at or above this marks the question bad_ground. */
-    readonly groundingThreshold: number;
-    /** Free-form QA references must occur in the questioner's documents (else bad_format). */
-    readonly qaAnswerInDocuments: boolean;
-    /** An MC answer under another letter than the prompt required: penalised, or swapped there. */
-    readonly mcWrongLetter: 'format_error' | 'swap';
-    /** Repeated-reference guard (repeat-guard.ts): window 0 turns it off. */
-    readonly repeatGuard: RepeatGuardConfig;
-  };
-  readonly history: {
-    /** Entries kept per cluster and task (L); the oldest is evicted first. */
-    readonly capacity: number;
-    /** Push condition variant. */
-    readonly pushRule: HistoryPushRule;
-    /** Lowest pass rate pushed under the `code` rule. */
-    readonly pushLower: number;
-    /** Highest pass rate pushed under the `code` rule (1.0 also pushes fully solved questions). */
-    readonly pushUpper: number;
-  };
-  readonly batch: {
-    /** Bad questioner samples drawn per good one, per task. */
-    readonly badCaseRatio: number;
-    /** Bad questioner and verifier lists are cut to a multiple of this (8 GPUs in the paper). */
-    readonly worldSize: number;
-  };
-  /** ε added to the standard deviation in every GRPO z-score. */
-  readonly advantageEpsilon: number;
+/** The repeat guard's options from the algorithm config. */
+export function repeatGuardConfig(cfg: AlgorithmConfig): RepeatGuardConfig {
+  return { window: cfg.repeatWindow, limit: cfg.repeatLimit };
 }
 
-/** The reference code's choices (spell-algorithm.md §12), with world size 1 for one machine. */
-export const DEFAULT_ALGORITHM_CONFIG: AlgorithmConfig = {
-  verifier: {
-    tieRule: 'first-seen',
-    invalidVotes: 'penalise',
-    agreementLower: 0.51,
-    agreementUpper: 0.99,
-    labelType: 'maj_cons',
-    updateRatio: 0.125,
-    rewardCombine: 'max',
-  },
-  questioner: {
-    rewardType: 'gaussian',
-    gaussianSigma: 1 / 6,
-    badFormatReward: -1,
-    badGroundReward: -0.5,
-    zeroVarianceReward: 0,
-    normScope: 'per-task',
-    qaAnswerMaxTokens: 40,
-    groundingThreshold: 0.1,
-    qaAnswerInDocuments: false,
-    mcWrongLetter: 'format_error',
-    repeatGuard: { window: 0, limit: 8 },
-  },
-  history: {
-    capacity: 3,
-    pushRule: 'code',
-    pushLower: 0.01,
-    pushUpper: 1.0,
-  },
-  batch: {
-    badCaseRatio: 1,
-    worldSize: 1,
-  },
-  advantageEpsilon: 1e-6,
-};
+/**
+ * The history memory's capacity: at least 1, so `memoryCapacity: 0` (accepted since the first
+ * config) keeps the single most recent entry as it always has.
+ */
+export function historyCapacity(cfg: AlgorithmConfig): number {
+  return Math.max(1, cfg.memoryCapacity);
+}

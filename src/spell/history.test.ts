@@ -4,7 +4,7 @@ import { Rng } from '../core/rng.ts';
 import { DEFAULT_ALGORITHM_CONFIG } from './config.ts';
 import { HistoryMemory, selectQuestionerDocuments, shouldPushToHistory } from './history.ts';
 
-const H = DEFAULT_ALGORITHM_CONFIG.history;
+const H = DEFAULT_ALGORITHM_CONFIG;
 
 describe('history push rule', () => {
   test.each([
@@ -15,7 +15,7 @@ describe('history push rule', () => {
     [1, true, false],
   ])('p = %f: code rule %s, paper rule %s', (p, code, paper) => {
     expect(shouldPushToHistory(p, H)).toBe(code);
-    expect(shouldPushToHistory(p, { ...H, pushRule: 'paper' })).toBe(paper);
+    expect(shouldPushToHistory(p, { ...H, historyPush: 'paper' })).toBe(paper);
   });
 });
 

@@ -15,7 +15,7 @@
 
 import { CheckpointError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
-import type { AlgorithmConfig } from './config.ts';
+import type { HistoryPushConfig } from './config.ts';
 import type { QuestionerExample } from './prompts/questioner.ts';
 import type { Task } from './task.ts';
 import { parseTask } from './task.ts';
@@ -46,9 +46,9 @@ export interface HistoryMemoryJson {
  * `code` rule lower ≤ p ≤ upper (default 0.01..1.0, so fully solved questions too),
  * `paper` rule 0 < p < 1.
  */
-export function shouldPushToHistory(p: number, cfg: AlgorithmConfig['history']): boolean {
-  if (cfg.pushRule === 'paper') return p > 0 && p < 1;
-  return p >= cfg.pushLower && p <= cfg.pushUpper;
+export function shouldPushToHistory(p: number, cfg: HistoryPushConfig): boolean {
+  if (cfg.historyPush === 'paper') return p > 0 && p < 1;
+  return p >= cfg.historyPushLower && p <= cfg.historyPushUpper;
 }
 
 function isIndexList(v: readonly number[], clusterSize?: number): boolean {

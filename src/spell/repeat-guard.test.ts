@@ -99,7 +99,7 @@ describe('RepeatGuard', () => {
   });
 
   test('a bad_repeat question is paid like an ungrounded one', () => {
-    const q = DEFAULT_ALGORITHM_CONFIG.questioner;
+    const q = DEFAULT_ALGORITHM_CONFIG;
     expect(questionerReward({ kind: 'bad_repeat' }, q)).toBe(q.badGroundReward);
   });
 });

@@ -12,7 +12,7 @@ import {
 } from './rewards.ts';
 import type { Vote } from './verifier.ts';
 
-const Q = DEFAULT_ALGORITHM_CONFIG.questioner;
+const Q = DEFAULT_ALGORITHM_CONFIG;
 const V = DEFAULT_ALGORITHM_CONFIG.verifier;
 
 describe('questioner rewards', () => {
@@ -36,7 +36,7 @@ describe('questioner rewards', () => {
 
   test('pass rate 0 or 1 earns the zero-variance reward under every mapping', () => {
     for (const rewardType of ['gaussian', 'reverse', 'rzero'] as const) {
-      const cfg = { ...Q, rewardType };
+      const cfg = { ...Q, questionerReward: rewardType };
       expect(questionerReward({ kind: 'good', passRate: 0 }, cfg)).toBe(0);
       expect(questionerReward({ kind: 'good', passRate: 1 }, cfg)).toBe(0);
     }

@@ -4,7 +4,12 @@
  * rewards, and which verifier groups are worth training on. Pure functions of plain numbers.
  */
 
-import type { AlgorithmConfig, InvalidVoteMode, QuestionerRewardType } from './config.ts';
+import type {
+  AlgorithmConfig,
+  InvalidVoteMode,
+  QuestionerRewardConfig,
+  QuestionerRewardType,
+} from './config.ts';
 import type { Vote } from './verifier.ts';
 
 /** Why a questioner sample is a negative example; the label is kept for logging and sampling. */
@@ -34,10 +39,7 @@ export function questionerMapping(p: number, type: QuestionerRewardType, sigma: 
  * The questioner's reward for one sample. A "good" sample whose pass rate is 0 or 1 gets the
  * zero-variance reward, like the reference (no signal about difficulty is left there).
  */
-export function questionerReward(
-  outcome: QuestionerOutcome,
-  cfg: AlgorithmConfig['questioner'],
-): number {
+export function questionerReward(outcome: QuestionerOutcome, cfg: QuestionerRewardConfig): number {
   switch (outcome.kind) {
     case 'bad_format':
       return cfg.badFormatReward;
@@ -50,7 +52,7 @@ export function questionerReward(
       return cfg.zeroVarianceReward;
     case 'good':
       if (outcome.passRate <= 0 || outcome.passRate >= 1) return cfg.zeroVarianceReward;
-      return questionerMapping(outcome.passRate, cfg.rewardType, cfg.gaussianSigma);
+      return questionerMapping(outcome.passRate, cfg.questionerReward, cfg.gaussianSigma);
   }
 }
 

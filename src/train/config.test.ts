@@ -3,10 +3,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigurationError } from '../core/errors.ts';
+import { DEFAULT_ALGORITHM_CONFIG, type AlgorithmConfig } from '../spell/config.ts';
 import { parseOverrides, resolveTrainConfig } from './config.ts';
 import { loadTrainConfig } from './load-config.ts';
 
 describe('train config', () => {
+  test('the algorithm section is the algorithm config, with its defaults from spell/config.ts', () => {
+    const section: AlgorithmConfig = resolveTrainConfig({}).algorithm;
+    expect(section).toEqual(DEFAULT_ALGORITHM_CONFIG);
+    expect(section.gaussianSigma).toBeCloseTo(1 / 6, 12);
+    expect(section.advantageEpsilon).toBe(1e-6);
+    expect(section.historyPushLower).toBe(0.01);
+  });
+
+  test('algorithm cross-field rules are checked with their key path', () => {
+    expect(() =>
+      resolveTrainConfig({ algorithm: { historyPushLower: 0.9, historyPushUpper: 0.5 } }),
+    ).toThrow(/algorithm\.historyPushLower \(0\.9\) must not exceed historyPushUpper \(0\.5\)/);
+    expect(() =>
+      resolveTrainConfig({ algorithm: { verifier: { agreementLower: 0.9, agreementUpper: 0.5 } } }),
+    ).toThrow(/algorithm\.verifier\.agreementLower \(0\.9\) must not exceed agreementUpper/);
+    expect(() => resolveTrainConfig({ algorithm: { gaussianSigma: 0 } })).toThrow(
+      /algorithm\.gaussianSigma/,
+    );
+  });
+
   test('the paper preset carries the published 7B numbers', () => {
     const cfg = loadTrainConfig({ preset: 'paper' });
     expect(cfg.rollout.genBatchSize).toBe(480);

@@ -7,10 +7,10 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
 import { DEFAULT_TEXT_BOUNDS } from '../data/read/text.ts';
+import { AlgorithmConfigSchema, algorithmConfigProblems } from '../spell/config.ts';
 
 const positiveInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
-const prob = z.number().min(0).max(1);
 
 export const TrainConfigSchema = z
   .object({
@@ -57,6 +57,8 @@ export const TrainConfigSchema = z
         tokenizer: z.string().default(''),
         /** How the engine sums the loss; `auto` asks the engine (hosted Tinker/local: sum; SkyRL: per-sequence mean). */
         lossAggregation: z.enum(['auto', 'sum', 'sequence-token-mean']).default('auto'),
+        /** tinker: forward/backward encoding; json (SDK <= 0.24, SkyRL tx 0.3) or protobuf (SDK >= 0.25). */
+        wire: z.enum(['json', 'protobuf']).default('json'),
         /** Parallel requests kept in flight per role (remote engines). */
         concurrency: positiveInt.default(64),
       })
@@ -120,82 +122,8 @@ export const TrainConfigSchema = z
       .strict()
       .prefault({}),
 
-    algorithm: z
-      .object({
-        /** Questioner reward mapping of the pass rate: gaussian (paper), reverse (AZR-like), rzero. */
-        questionerReward: z.enum(['gaussian', 'reverse', 'rzero']).default('gaussian'),
-        /** Questioner advantage normalisation: per task (code) or over the whole questioner batch (paper). */
-        questionerNormalization: z.enum(['per-task', 'batch']).default('per-task'),
-        /** Verifier majority tie rule: first-seen (code) or strict YES majority (paper). */
-        tieRule: z.enum(['first-seen', 'strict-yes-majority']).default('first-seen'),
-        /** Unparseable verifier votes: penalised with -1 (code) or ignored (paper). */
-        invalidVotes: z.enum(['penalise', 'ignore']).default('penalise'),
-        /**
-         * Responder reward from the rule score and a valid verifier majority: max (code default),
-         * mean, min, sum, or rule (the verifier votes and is trained but does not pay the responder).
-         */
-        rewardCombine: z.enum(['max', 'mean', 'min', 'sum', 'rule']).default('max'),
-        /** History push rule: code = 0.01 <= p <= 1, paper = 0 < p < 1. */
-        historyPush: z.enum(['code', 'paper']).default('code'),
-        /** History memory capacity L per cluster and task. */
-        memoryCapacity: nonNegInt.default(3),
-        /** Grounding filter: answer without documents, drop questions the rule check accepts. */
-        groundingFilter: z.boolean().default(true),
-        /** Rule score at or above which a no-document answer marks the question bad_ground. */
-        groundingThreshold: z.number().default(0.1),
-        /** Free-form reference answers longer than this many tokens are dropped (not penalised). */
-        qaMaxAnswerTokens: positiveInt.default(40),
-        /**
-         * A free-form QA reference answer must occur in the documents the questioner saw, else the
-         * question is bad_format (off in the reference code; the local preset turns it on).
-         */
-        qaAnswerInDocuments: z.boolean().default(false),
-        /**
-         * An MC questioner answer under another letter than its prompt required: format_error
-         * (penalised, our default) or swap (the right option is moved under the required letter).
-         */
-        mcWrongLetter: z.enum(['format_error', 'swap']).default('format_error'),
-        /**
-         * Repeated-reference guard (off in the reference code): a docmath or qa reference already
-         * held by repeatLimit of the task's last repeatWindow parsed questions is bad_repeat.
-         */
-        repeatWindow: nonNegInt.default(0),
-        repeatLimit: positiveInt.default(8),
-        /** Rule metric for free-form answers. */
-        qaMetric: z.enum(['cem-strict', 'cem-loose', 'em', 'f1']).default('cem-strict'),
-        /**
-         * The temperature of the learner's log-probs: rollout (the reference: logits / rollout
-         * temperature in both log-prob passes) or raw (temperature 1, spell before issue 18).
-         */
-        logprobTemperature: z.enum(['rollout', 'raw']).default('rollout'),
-        /**
-         * π_old of the PPO ratio: recompute (the reference: the learner's log-probs on the current
-         * weights, so the ratio starts at 1) or sampler (the sampler's log-probs, one pass fewer).
-         */
-        oldLogprobs: z.enum(['recompute', 'sampler']).default('recompute'),
-        /** Bad questioner samples drawn per good one, per task. */
-        badCaseRatio: z.number().min(0).default(1),
-        /** Bad-case and verifier counts are cut to a multiple of this (8 GPUs in the reference). */
-        worldSize: positiveInt.default(1),
-        verifier: z
-          .object({
-            /** Judge responder answers with the policy itself. */
-            enable: z.boolean().default(true),
-            /** Train the verifier role. */
-            update: z.boolean().default(true),
-            /** Verifier trajectories = responderGroups * groupSize * updateRatio. */
-            updateRatio: prob.default(0.125),
-            /** Keep verifier groups whose valid-vote agreement with the majority lies in [lower, upper]. */
-            agreementLower: prob.default(0.51),
-            agreementUpper: prob.default(0.99),
-            /** maj_cons: also require majority == rule score (the reference scripts); maj: band only. */
-            labelType: z.enum(['maj_cons', 'maj']).default('maj_cons'),
-          })
-          .strict()
-          .prefault({}),
-      })
-      .strict()
-      .prefault({}),
+    /** The algorithm's options: spell/config.ts defines them, with their defaults, once. */
+    algorithm: AlgorithmConfigSchema.prefault({}),
 
     optim: z
       .object({
@@ -339,12 +267,7 @@ export function resolveTrainConfig(tree: ConfigTree, source = 'config'): TrainCo
 
 function checkCrossFieldRules(cfg: z.infer<typeof TrainConfigSchema>): void {
   const problems: string[] = [];
-  const v = cfg.algorithm.verifier;
-  if (v.agreementLower > v.agreementUpper) {
-    problems.push(
-      `algorithm.verifier.agreementLower (${v.agreementLower}) must not exceed agreementUpper (${v.agreementUpper})`,
-    );
-  }
+  for (const p of algorithmConfigProblems(cfg.algorithm)) problems.push(`algorithm.${p}`);
   if (cfg.engine.kind === 'tinker' && cfg.engine.baseUrl === '') {
     problems.push(
       'engine.baseUrl is required when engine.kind is tinker (e.g. --base-url http://127.0.0.1:8000)',

@@ -66,6 +66,7 @@ export async function openTrainEngine(
       ? { lossAggregation: cfg.engine.lossAggregation }
       : {}),
     ...(cfg.engine.tokenizer !== '' ? { tokenizerDir: cfg.engine.tokenizer } : {}),
+    wire: cfg.engine.wire,
   });
   try {
     const info = await engine.info();

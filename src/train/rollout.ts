@@ -178,10 +178,10 @@ export async function runGenBatch(
     const gen = qGens[i][0];
     const parse = parseQuestioner(p.d.task, gen.text, {
       countTokens: (t) => policy.countTokens(t),
-      maxAnswerTokens: algo.questioner.qaAnswerMaxTokens,
+      maxAnswerTokens: algo.qaMaxAnswerTokens,
       ...(p.targetLetter !== undefined ? { targetLetter: p.targetLetter } : {}),
-      ...(algo.questioner.qaAnswerInDocuments ? { documents: p.documents } : {}),
-      wrongLetter: algo.questioner.mcWrongLetter,
+      ...(algo.qaAnswerInDocuments ? { documents: p.documents } : {}),
+      wrongLetter: algo.mcWrongLetter,
     });
     const label: QuestionerLabel =
       parse.kind === 'ok'
@@ -240,7 +240,7 @@ export async function runGenBatch(
         qaMetric: cfg.algorithm.qaMetric,
       }).score;
       q.grounding = { text, score };
-      if (isBadGround(score, algo.questioner.groundingThreshold)) {
+      if (isBadGround(score, algo.groundingThreshold)) {
         q.label = 'bad_ground';
         counters.add('questioner/bad_ground');
       }
@@ -331,7 +331,7 @@ export async function runGenBatch(
       const invalid = votes.filter((v) => v === -1).length;
       counters.add('verifier/votes', votes.length);
       counters.add('verifier/invalid_votes', invalid);
-      const { majority, reward } = judgeAnswer(j.s.ruleScore, votes, algo.verifier);
+      const { majority, reward } = judgeAnswer(j.s.ruleScore, votes, algo);
       j.s.majority = majority;
       j.s.reward = reward;
       if (majority !== -1) {
@@ -344,7 +344,7 @@ export async function runGenBatch(
       } else {
         counters.add('verifier/no_majority');
       }
-      const rewards = verifierVoteRewards(votes, majority, algo.verifier.invalidVotes);
+      const rewards = verifierVoteRewards(votes, majority, algo.invalidVotes);
       const agreement = verifierAgreement(votes, majority);
       const selected = selectVerifierGroup(votes, majority, j.s.ruleScore, algo.verifier);
       if (selected) counters.add('verifier/groups_selected');
@@ -373,7 +373,7 @@ export async function runGenBatch(
     const scores = samples.map((s) => s.reward);
     const p = passRate(scores);
     r.q.passRate = p;
-    if (shouldPushToHistory(p, algo.history)) {
+    if (shouldPushToHistory(p, algo)) {
       const outcome = ctx.memory.push(r.q.task, r.q.clusterId, {
         evidence: r.q.documentIndices,
         question: okParse(r.q).responderQuestion,

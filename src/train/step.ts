@@ -116,8 +116,8 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
       : [],
     verifierUpdateRatio: cfg.algorithm.verifier.update ? algo.verifier.updateRatio : 0,
     verifierVotes: cfg.rollout.verifierVotes,
-    badCaseRatio: algo.batch.badCaseRatio,
-    worldSize: algo.batch.worldSize,
+    badCaseRatio: algo.badCaseRatio,
+    worldSize: algo.worldSize,
     badCaseRng: ctx.badCaseRng,
     verifierRng: ctx.verifierRng,
   });
@@ -148,7 +148,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
       uid: q.uid,
       promptIds: q.item.promptIds,
       gen: q.item.gen,
-      reward: questionerReward({ kind: 'good', passRate: p }, algo.questioner),
+      reward: questionerReward({ kind: 'good', passRate: p }, algo),
       advantage: 0,
     });
   }
@@ -159,7 +159,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
       uid: b.uid,
       promptIds: b.item.promptIds,
       gen: b.item.gen,
-      reward: questionerReward({ kind: b.label }, algo.questioner),
+      reward: questionerReward({ kind: b.label }, algo),
       advantage: 0,
     });
   }
@@ -190,7 +190,7 @@ export async function runTrainStep(ctx: StepContext, step: number): Promise<Step
   const qAdv = questionerAdvantages(
     qItems.map((i) => i.reward),
     qItems.map((i) => i.task),
-    algo.questioner.normScope,
+    algo.questionerNormalization,
     algo.advantageEpsilon,
   );
   qItems.forEach((item, i) => (item.advantage = qAdv[i]));

@@ -13,8 +13,7 @@ import { DEFAULT_ROUTING, routeClusters } from '../data/routing.ts';
 import { DomainSampler, usableWeights } from '../data/sampler.ts';
 import { HistoryMemory } from '../spell/history.ts';
 import { RepeatGuard } from '../spell/repeat-guard.ts';
-import type { AlgorithmConfig } from '../spell/config.ts';
-import { DEFAULT_ALGORITHM_CONFIG } from '../spell/config.ts';
+import { historyCapacity, repeatGuardConfig } from '../spell/config.ts';
 import type { Task } from '../spell/task.ts';
 import type { LossAggregation, PolicyEngine } from '../engine/types.ts';
 import type { HfTokenizer } from '../text/tokenizer.ts';
@@ -49,40 +48,6 @@ export interface TrainerOptions {
   readonly events?: TrainerEvents;
   /** Extra fields recorded in controller checkpoints' neighbours (for reports). */
   readonly lossAggregation: LossAggregation;
-}
-
-/** Map the validated train config onto the pure algorithm's options. */
-export function toAlgorithmConfig(cfg: TrainConfig): AlgorithmConfig {
-  const a = cfg.algorithm;
-  const d = DEFAULT_ALGORITHM_CONFIG;
-  return {
-    verifier: {
-      tieRule: a.tieRule,
-      invalidVotes: a.invalidVotes,
-      agreementLower: a.verifier.agreementLower,
-      agreementUpper: a.verifier.agreementUpper,
-      labelType: a.verifier.labelType,
-      updateRatio: a.verifier.updateRatio,
-      rewardCombine: a.rewardCombine,
-    },
-    questioner: {
-      ...d.questioner,
-      rewardType: a.questionerReward,
-      normScope: a.questionerNormalization,
-      qaAnswerMaxTokens: a.qaMaxAnswerTokens,
-      groundingThreshold: a.groundingThreshold,
-      qaAnswerInDocuments: a.qaAnswerInDocuments,
-      mcWrongLetter: a.mcWrongLetter,
-      repeatGuard: { window: a.repeatWindow, limit: a.repeatLimit },
-    },
-    history: {
-      ...d.history,
-      capacity: Math.max(1, a.memoryCapacity),
-      pushRule: a.historyPush,
-    },
-    batch: { badCaseRatio: a.badCaseRatio, worldSize: a.worldSize },
-    advantageEpsilon: d.advantageEpsilon,
-  };
 }
 
 /**
@@ -126,7 +91,7 @@ export async function runTraining(opts: TrainerOptions): Promise<number> {
 
 async function runLocked(opts: TrainerOptions): Promise<number> {
   const { cfg, runDir, engine, events } = opts;
-  const algo = toAlgorithmConfig(cfg);
+  const algo = cfg.algorithm;
   const read = await readCorpus(opts.dataPaths, {
     skipBad: cfg.data.skipBad,
     text: cfg.data.text,
@@ -193,12 +158,12 @@ async function runLocked(opts: TrainerOptions): Promise<number> {
           );
   const memory = state
     ? HistoryMemory.fromJSON(state.memory)
-    : new HistoryMemory(algo.history.capacity);
+    : new HistoryMemory(historyCapacity(algo));
   // Checkpoints written before the guard existed have no `references`; they resume with an empty one.
   const references =
     state?.references !== undefined
-      ? RepeatGuard.fromJSON(state.references, algo.questioner.repeatGuard, 'controller state')
-      : new RepeatGuard(algo.questioner.repeatGuard);
+      ? RepeatGuard.fromJSON(state.references, repeatGuardConfig(algo), 'controller state')
+      : new RepeatGuard(repeatGuardConfig(algo));
   const rng = {
     docs: state ? Rng.fromState(state.rng.docs) : Rng.derive(cfg.seed, 'docs'),
     letters: state ? Rng.fromState(state.rng.letters) : Rng.derive(cfg.seed, 'letters'),

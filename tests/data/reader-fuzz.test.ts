@@ -1,6 +1,7 @@
 /**
  * Mutated files fed to every reader (bounded runs): a corpus JSONL, a corpus parquet, a model
- * folder's safetensors and config, a tokenizer folder, a checkpoint folder and controller state.
+ * folder's safetensors and config, a tokenizer folder, a checkpoint folder and controller state,
+ * and a GGUF model through the whole `spell model import`.
  * Each read either succeeds or throws one of spell's typed errors (which the CLI prints as one line,
  * exit 2) — never a TypeError, RangeError, an unhandled rejection or a hang.
  */
@@ -23,6 +24,8 @@ import { SpellError } from '../../src/core/errors.ts';
 import { readCorpus } from '../../src/data/read/corpus.ts';
 import { qwen3Config } from '../../src/model/index.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint.ts';
+import { importModel } from '../../src/model/import-model.ts';
+import { readGgufHeader } from '../../src/model/gguf/reader.ts';
 import { loadModelFolder } from '../../src/model/model-folder.ts';
 import { createRandomModelFolder } from '../../src/model/random-folder.ts';
 import { loadTokenizer } from '../../src/text/tokenizer.ts';
@@ -157,6 +160,40 @@ describe('readers under mutated files', () => {
         60,
       );
     }
+  });
+
+  test('GGUF model import (header, metadata, tensor infos, tensor data)', async () => {
+    const original = readFileSync(
+      join(ASSETS, '..', 'tests', 'fixtures', 'gguf', 'tiny-llama.gguf'),
+    );
+    const file = join(root, 'm.gguf');
+    let n = 0;
+    const importOnce = (): void => {
+      const out = join(root, `gguf-out-${++n}`);
+      try {
+        importModel(file, out);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    };
+    // Most bytes are tensor data and tokenizer strings; half the runs aim at everything before
+    // the tensor data (header, metadata, tensor infos), where the counts and sizes live.
+    const dataOffset = readGgufHeader(
+      join(ASSETS, '..', 'tests', 'fixtures', 'gguf', 'tiny-llama.gguf'),
+    ).dataOffset;
+    const headerMutations = fc.array(
+      fc.oneof(
+        mutation,
+        fc.record({
+          kind: fc.constant('set' as const),
+          at: fc.nat({ max: dataOffset - 1 }),
+          byte: fc.constantFrom(0, 0xff, 0x7f, 0x80),
+        }),
+      ),
+      { minLength: 1, maxLength: 3 },
+    );
+    await fuzzFile(original, file, importOnce, 40);
+    await fuzzFile(original, file, importOnce, 60, headerMutations);
   });
 
   test('checkpoint folder and controller state', async () => {

@@ -5,7 +5,7 @@
  * ports, the engine cap, browser-page requests, and the small holes (nested JSON, bad
  * percent-encoding, unsupported OpenAI parameters, paths in error bodies).
  */
-import { rmSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -292,7 +292,10 @@ describe('item 4: sampler checkpoints by path', () => {
       path: 'doomed',
     });
     const path = (await result(r.json.request_id)).path as string;
-    rmSync(join(checkpointDir, `${modelId}-sampler-doomed`), { recursive: true, force: true });
+    // Delete the save behind the server's back (its folder name is the model id made file-safe).
+    const saved = readdirSync(checkpointDir).filter((n) => n.endsWith('-sampler-doomed'));
+    expect(saved).toHaveLength(1);
+    rmSync(join(checkpointDir, saved[0]), { recursive: true, force: true });
     const openBefore = counting.open();
     const createdBefore = counting.created();
     for (let i = 0; i < 2; i++) {
@@ -353,6 +356,46 @@ describe('item 6: engine cap', () => {
       expect(await small.service.unloadIdle(Date.now() + 120_000)).toBe(1);
       expect((await ask('/api/v1/create_model', body(2))).status).toBe(200);
       expect(small.service.engineCount()).toBe(2);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('finishing a session (SDK ServiceClient.close) frees its engines; the session then answers 410', async () => {
+    const { provider } = localProvider({ modelDir: MODEL, checkpointDir });
+    const small = await startServer({ provider, port: 0, limits: { maxEngines: 2 } });
+    try {
+      const ask = (path: string, body: unknown) =>
+        fetch(`${small.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (r) => ({
+          status: r.status,
+          json: (await r.json()) as Record<string, string>,
+        }));
+      const open = async () => (await ask('/api/v1/create_session', { tags: [] })).json.session_id;
+      const model = (s: string) =>
+        ask('/api/v1/create_model', { session_id: s, model_seq_id: 0, base_model: 'model' });
+      const first = await open();
+      expect((await model(first)).status).toBe(200);
+      const second = await open();
+      expect((await model(second)).status).toBe(429);
+      const finish = { reason: { type: 'success' }, detail: null };
+      const done = await ask(`/api/v1/sessions/${first}/finish`, finish);
+      expect(done.status).toBe(200);
+      expect(done.json.status).toBe('success');
+      expect(small.service.engineCount()).toBe(1);
+      expect((await model(second)).status).toBe(200);
+      // The SDK's heartbeat loop stops on 410; new work in the finished session is refused too.
+      const beat = await ask('/api/v1/session_heartbeat', { session_id: first });
+      expect(beat.status).toBe(410);
+      expect(beat.json.detail).toMatch(/has finished \(success\)/);
+      expect((await model(first)).status).toBe(410);
+      expect((await ask(`/api/v1/sessions/${first}/finish`, finish)).status).toBe(200);
+      const bad = await ask(`/api/v1/sessions/${second}/finish`, { reason: { type: 'maybe' } });
+      expect(bad.status).toBe(400);
+      expect((await ask('/api/v1/sessions/nope/finish', finish)).status).toBe(404);
     } finally {
       await small.close();
     }

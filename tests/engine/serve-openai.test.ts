@@ -117,6 +117,47 @@ describe('spell serve: OpenAI-compatible routes', () => {
     expect(byText.usage.prompt_tokens).toBe(ids.length);
   });
 
+  test('top-k logprobs (up to 20, as vLLM): sorted, and greedy picks the top token', async () => {
+    const chat = JSON.parse(
+      (
+        await post('/v1/chat/completions', {
+          messages,
+          max_tokens: 4,
+          temperature: 0,
+          logprobs: true,
+          top_logprobs: 5,
+        })
+      ).text,
+    );
+    const content = chat.choices[0].logprobs.content as {
+      token: string;
+      logprob: number;
+      top_logprobs: { token: string; logprob: number }[];
+    }[];
+    expect(content.length).toBeGreaterThan(0);
+    for (const t of content) {
+      expect(t.top_logprobs).toHaveLength(5);
+      const lps = t.top_logprobs.map((x) => x.logprob);
+      expect([...lps].sort((a, b) => b - a)).toEqual(lps);
+      expect(t.top_logprobs[0].logprob).toBeCloseTo(t.logprob, 5); // greedy = the top token
+    }
+    const cmpl = JSON.parse(
+      (await post('/v1/completions', { prompt: 'Once upon', max_tokens: 3, seed: 1, logprobs: 20 }))
+        .text,
+    );
+    const lp = cmpl.choices[0].logprobs;
+    expect(lp.top_logprobs).toHaveLength(lp.tokens.length);
+    lp.top_logprobs.forEach((top: Record<string, number>, i: number) => {
+      const values = Object.values(top);
+      expect(values.length).toBeGreaterThan(0);
+      expect(values.length).toBeLessThanOrEqual(20); // distinct ids may decode to one text
+      expect(Math.max(...values)).toBeGreaterThanOrEqual(lp.token_logprobs[i] - 1e-6);
+    });
+    const tooMany = await post('/v1/completions', { prompt: 'hi', max_tokens: 2, logprobs: 21 });
+    expect(tooMany.status).toBe(400);
+    expect(JSON.parse(tooMany.text).detail).toMatch(/at most 20/);
+  });
+
   test('/tokenize and /detokenize round-trip with the folder tokenizer', async () => {
     const tok = loadTokenizer(model.modelDir);
     const t = JSON.parse(

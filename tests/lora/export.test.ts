@@ -1,7 +1,7 @@
 /**
  * `spell export` of a LoRA run: the merged HF folder gives the adapted logits in spell, the peft
  * folder loads back, the GGUF is well formed; and — with the peer venvs (SPELL_PEERS_HOME, see
- * peers/lora/check_export.py; required when SPELL_REQUIRE_PEERS=1) — transformers on the merged
+ * peers/lora/check_export.py; required when SPELL_REQUIRE_PEERS names the group) — transformers on the merged
  * folder, peft on base + adapter and llama.cpp on the GGUF continue a prompt greedily exactly as
  * spell does. The model is the tiny Llama of tests/fixtures/lora-ref with the bundled tokenizer.
  */
@@ -24,6 +24,7 @@ import { exportModel } from '../../src/model/export.ts';
 import { loraConfig } from '../../src/model/lora.ts';
 import { loadModelFolder } from '../../src/model/model-folder.ts';
 import type { Qwen3Model } from '../../src/model/model.ts';
+import { peerRequired } from '../../src/model/testing/required-peers.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'spell-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -75,14 +76,14 @@ const spellTokens = greedy(model);
 const peersHome = resolve(process.env.SPELL_PEERS_HOME ?? 'peers/.venv');
 const refPy = join(peersHome, 'reference', 'bin', 'python');
 const llamaPy = join(peersHome, 'llamacpp', 'bin', 'python');
-const required = process.env.SPELL_REQUIRE_PEERS === '1';
 const script = join(import.meta.dirname, '..', '..', 'peers', 'lora', 'check_export.py');
 function peer(py: string, args: string[]): number[] {
   return JSON.parse(
     execFileSync(py, [script, ...args], { encoding: 'utf8', timeout: 300_000 }),
   ) as number[];
 }
-const peerIt = (py: string) => (existsSync(py) || required ? it : it.skip);
+const peerIt = (py: string, group: string) =>
+  existsSync(py) || peerRequired(group) ? it : it.skip;
 
 describe('spell export', () => {
   it('the adapters change the greedy continuation (the checks below are not vacuous)', () => {
@@ -135,34 +136,40 @@ describe('spell export', () => {
     expect(Number(buf.readBigUInt64LE(8))).toBe(model.table.entries.length);
   });
 
-  peerIt(refPy)('transformers on the merged folder continues greedily like spell', () => {
-    expect(peer(refPy, ['hf', join(tmp, 'merged'), JSON.stringify(PROMPT), String(N)])).toEqual(
-      spellTokens,
-    );
-  });
+  peerIt(refPy, 'reference')(
+    'transformers on the merged folder continues greedily like spell',
+    () => {
+      expect(peer(refPy, ['hf', join(tmp, 'merged'), JSON.stringify(PROMPT), String(N)])).toEqual(
+        spellTokens,
+      );
+    },
+  );
 
-  peerIt(refPy)('peft on base + adapter continues greedily like spell', () => {
+  peerIt(refPy, 'reference')('peft on base + adapter continues greedily like spell', () => {
     expect(
       peer(refPy, ['peft', base, join(tmp, 'adapter'), JSON.stringify(PROMPT), String(N)]),
     ).toEqual(spellTokens);
   });
 
-  peerIt(llamaPy)('llama.cpp on the GGUF (F32 and F16) continues greedily like spell', () => {
-    const f32 = peer(llamaPy, [
-      'gguf',
-      join(tmp, 'gguf', 'model.gguf'),
-      JSON.stringify(PROMPT),
-      String(N),
-    ]);
-    expect(f32).toEqual(spellTokens);
-    const out16 = join(tmp, 'gguf16');
-    exportModel({ source: ckpt, out: out16, format: 'gguf', merge: true, ggufDtype: 'f16' });
-    const f16 = peer(llamaPy, [
-      'gguf',
-      join(out16, 'model.gguf'),
-      JSON.stringify(PROMPT),
-      String(N),
-    ]);
-    expect(f16).toEqual(spellTokens);
-  });
+  peerIt(llamaPy, 'llamacpp')(
+    'llama.cpp on the GGUF (F32 and F16) continues greedily like spell',
+    () => {
+      const f32 = peer(llamaPy, [
+        'gguf',
+        join(tmp, 'gguf', 'model.gguf'),
+        JSON.stringify(PROMPT),
+        String(N),
+      ]);
+      expect(f32).toEqual(spellTokens);
+      const out16 = join(tmp, 'gguf16');
+      exportModel({ source: ckpt, out: out16, format: 'gguf', merge: true, ggufDtype: 'f16' });
+      const f16 = peer(llamaPy, [
+        'gguf',
+        join(out16, 'model.gguf'),
+        JSON.stringify(PROMPT),
+        String(N),
+      ]);
+      expect(f16).toEqual(spellTokens);
+    },
+  );
 });

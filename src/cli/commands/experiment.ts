@@ -1,5 +1,7 @@
 /** `spell experiment table`: the miniature experiment's results table (see scripts/miniature.sh). */
 import type { Command } from 'commander';
+import { syntheticEvalFile } from '../../eval/load/synthetic.ts';
+import { writeReadingTable } from '../../experiment/reading-table.ts';
 import { writeExperimentTable } from '../../experiment/table.ts';
 
 export function registerExperiment(program: Command): void {
@@ -13,5 +15,19 @@ export function registerExperiment(program: Command): void {
     .argument('<arms...>', 'arm names (baseline spell rlvr)')
     .action((arms: string[], opts: { out: string }) => {
       process.stdout.write(writeExperimentTable(opts.out, arms));
+    });
+  exp
+    .command('reading')
+    .description(
+      'write OUT/reading.md and reading.json: per arm and task, the share of held-out answers that are right, copied from an evidence document, from a distractor document, found in no document, or missing',
+    )
+    .requiredOption('--out <dir>', 'the experiment folder')
+    .option(
+      '--data-dir <dir>',
+      'corpus folder or eval.jsonl the arms were evaluated on (default: the bundled corpus)',
+    )
+    .argument('<arms...>', 'arm names (baseline spell rlvr)')
+    .action((arms: string[], opts: { out: string; dataDir?: string }) => {
+      process.stdout.write(writeReadingTable(opts.out, arms, syntheticEvalFile(opts.dataDir)));
     });
 }

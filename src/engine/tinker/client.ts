@@ -1,6 +1,7 @@
 /**
- * `TinkerEngine`: the PolicyEngine port over the Tinker REST protocol (JSON encoding, as SDK 0.24
- * spoke it), for SkyRL tx, the hosted Tinker service and `spell serve`.
+ * `TinkerEngine`: the PolicyEngine port over the Tinker REST protocol (JSON as SDK 0.24 spoke
+ * it, or protobuf forward/backward as SDK >= 0.25 does), for SkyRL tx, the hosted Tinker service
+ * and `spell serve`.
  *
  * Ordering: every training-model request (forward, forward_backward, optim_step, save_weights,
  * save_weights_for_sampler, load_weights) takes the next per-model `seq_id` at call time, and its
@@ -13,7 +14,9 @@
  * base model; each refresh is an ephemeral `save_weights_for_sampler` that yields a new sampling
  * session, so stale weights cannot be sampled by accident.
  *
- * Not implemented: protobuf, chunking of very large forward_backward calls (> 1024 datums),
+ * Encoding: JSON by default; `wire: 'protobuf'` speaks as SDK >= 0.25 (proto.ts).
+ *
+ * Not implemented: chunking of very large forward_backward calls (> 1024 datums),
  * prompt logprobs, string stop sequences, JWT auth, checkpoint listing/publishing, telemetry.
  */
 import { ConfigurationError, RemoteEngineError } from '../../core/errors.ts';
@@ -30,7 +33,8 @@ import type {
   SampleRequest,
   SampleResult,
 } from '../types.ts';
-import { awaitFuture, submitFuture, type FutureOptions } from './futures.ts';
+import { awaitFuture, submitFuture, type FutureOptions, type ProtoDecoder } from './futures.ts';
+import * as proto from './proto.ts';
 import { TinkerHttp, type HttpOptions } from './http.ts';
 import { TinkerSession } from './session.ts';
 import {
@@ -70,6 +74,12 @@ export interface TinkerEngineOptions extends HttpOptions {
   readonly tokenizerDir?: string;
   /** Context length when the server does not report one (default 32 768). */
   readonly maxContext?: number;
+  /**
+   * Wire encoding of forward/forward_backward: 'json' (SDK <= 0.24; SkyRL tx 0.3.0 takes only
+   * this) or 'protobuf' (SDK >= 0.25: protobuf bodies, forward as `forward_only`, and protobuf
+   * results asked for on polls). Default 'json'.
+   */
+  readonly wire?: 'json' | 'protobuf';
   /** Heartbeat period in ms (default 10 000; 0 disables, for tests only). */
   readonly heartbeatMs?: number;
   readonly futures?: FutureOptions;
@@ -188,7 +198,14 @@ export class TinkerEngine implements PolicyEngine {
       type: 'sample',
     };
     const submit = (): Promise<string> => submitFuture(this.http, '/api/v1/asample', body);
-    const raw = await awaitFuture(this.http, await submit(), 'asample', submit, this.opts.futures);
+    const raw = await awaitFuture(
+      this.http,
+      await submit(),
+      'asample',
+      submit,
+      this.opts.futures,
+      this.opts.wire === 'protobuf' ? proto.decodeSampleResponse : undefined,
+    );
     const res = parseOr(sampleResultSchema, raw, 'asample result', '/api/v1/asample');
     if (res.sequences.length !== req.numSamples) {
       throw new RemoteEngineError(
@@ -317,17 +334,23 @@ export class TinkerEngine implements PolicyEngine {
     const lossConfig = encodeLossConfig(
       config && !this.engineInfo.lossTemperature ? withoutTemperature(config) : config,
     );
-    const raw = await this.training(
-      path,
-      key === 'forward_input' ? 'forward' : 'forward_backward',
-      {
-        [key]: {
-          data: data.map(encodeDatum),
-          loss_fn: loss,
-          ...(lossConfig ? { loss_fn_config: lossConfig } : {}),
-        },
-      },
-    );
+    const input = {
+      data: data.map(encodeDatum),
+      loss_fn: loss,
+      ...(lossConfig ? { loss_fn_config: lossConfig } : {}),
+    };
+    const what = key === 'forward_input' ? 'forward' : 'forward_backward';
+    const raw =
+      this.opts.wire === 'protobuf'
+        ? // SDK >= 0.25: both passes go to forward_backward, a forward as `forward_only`.
+          await this.training(
+            '/api/v1/forward_backward',
+            what,
+            {},
+            (body) => proto.encodeForwardBackwardRequest(body, input, key === 'forward_input'),
+            proto.decodeForwardBackwardOutput,
+          )
+        : await this.training(path, what, { [key]: input });
     const out = parseOr(forwardBackwardOutputSchema, raw, `${key} result`, path);
     return decodeForwardBackwardOutput(out, data.length);
   }
@@ -337,7 +360,13 @@ export class TinkerEngine implements PolicyEngine {
    * synchronously, so call order is execution order; a failed submission leaves a gap the server
    * would wait on forever, so the engine refuses further training requests after one.
    */
-  private async training(path: string, what: string, fields: object): Promise<unknown> {
+  private async training(
+    path: string,
+    what: string,
+    fields: object,
+    encode?: (body: { model_id: string; seq_id: number }) => Uint8Array,
+    decode?: ProtoDecoder,
+  ): Promise<unknown> {
     this.checkOpen();
     if (this.broken) {
       throw new RemoteEngineError(
@@ -349,13 +378,16 @@ export class TinkerEngine implements PolicyEngine {
       );
     }
     const body = { model_id: this.modelId, seq_id: this.nextSeq++, ...fields };
-    const submit = (): Promise<string> => submitFuture(this.http, path, body);
+    const bytes = encode
+      ? { data: encode(body), contentType: proto.PROTO_CONTENT_TYPE }
+      : undefined;
+    const submit = (): Promise<string> => submitFuture(this.http, path, body, bytes);
     const submitted = this.turn.then(submit);
     this.turn = submitted.catch((err: unknown) => {
       this.broken = err instanceof Error ? err : new Error(String(err));
     });
     const requestId = await submitted;
-    return awaitFuture(this.http, requestId, what, submit, this.opts.futures);
+    return awaitFuture(this.http, requestId, what, submit, this.opts.futures, decode);
   }
 
   private async baseSampler(): Promise<Sampler> {

@@ -9,6 +9,7 @@
  */
 import { RemoteEngineError } from '../../core/errors.ts';
 import { errorText, sleep, type TinkerHttp } from './http.ts';
+import { PROTO_CONTENT_TYPE } from './proto.ts';
 import { futureSubmittedSchema } from './wire.ts';
 
 export interface FutureOptions {
@@ -20,9 +21,21 @@ export interface FutureOptions {
   readonly maxResubmits?: number;
 }
 
+/**
+ * A protobuf result decoder: with one, polls ask for `Accept: application/x-protobuf` (as SDK
+ * >= 0.25 does for samples and forward/backward outputs) and a protobuf answer is decoded into
+ * the JSON wire shape; a server that ignores the header answers JSON, which is used as is.
+ */
+export type ProtoDecoder = (bytes: Uint8Array) => unknown;
+
 /** POST a future-returning request; returns its request id (retries are inside `http`). */
-export async function submitFuture(http: TinkerHttp, path: string, body: unknown): Promise<string> {
-  const res = await http.call('POST', path, body);
+export async function submitFuture(
+  http: TinkerHttp,
+  path: string,
+  body: unknown,
+  bytes?: { readonly data: Uint8Array; readonly contentType: string },
+): Promise<string> {
+  const res = await http.call('POST', path, body, bytes ? { bytes } : {});
   const parsed = futureSubmittedSchema.safeParse(res.body);
   if (!parsed.success) {
     throw new RemoteEngineError(
@@ -47,6 +60,7 @@ export async function awaitFuture(
   what: string,
   resubmit: () => Promise<string>,
   opts: FutureOptions = {},
+  proto?: ProtoDecoder,
 ): Promise<unknown> {
   const endpoint = '/api/v1/retrieve_future';
   const deadline = Date.now() + (opts.overallTimeoutMs ?? 30 * 60_000);
@@ -65,8 +79,30 @@ export async function awaitFuture(
       'POST',
       endpoint,
       { request_id: id, allow_metadata_only: false },
-      { passStatuses: [400, 408, 410], timeoutMs: opts.pollTimeoutMs ?? 45_000 },
+      {
+        passStatuses: [400, 408, 410],
+        timeoutMs: opts.pollTimeoutMs ?? 45_000,
+        ...(proto ? { accept: `${PROTO_CONTENT_TYPE}, application/json` } : {}),
+      },
     );
+    if (res.body instanceof Uint8Array) {
+      if (!proto) {
+        throw new RemoteEngineError(
+          `${what}: retrieve_future answered protobuf (${res.contentType}) to a JSON request`,
+          endpoint,
+          res.status,
+        );
+      }
+      try {
+        return proto(res.body);
+      } catch (err) {
+        throw new RemoteEngineError(
+          `${what}: the protobuf result could not be decoded (${(err as Error).message})`,
+          endpoint,
+          res.status,
+        );
+      }
+    }
     if (res.status === 408) {
       await sleep(10); // SkyRL holds the call before a 408; a proxy may not
       continue;

@@ -31,11 +31,17 @@ export interface CallOptions {
   /** Statuses returned to the caller instead of retried or thrown (e.g. 408/410 on polls). */
   readonly passStatuses?: readonly number[];
   readonly timeoutMs?: number;
+  /** Send these bytes instead of JSON (the protobuf forward_backward body). */
+  readonly bytes?: { readonly data: Uint8Array; readonly contentType: string };
+  /** The Accept header (default application/json). */
+  readonly accept?: string;
 }
 
 export interface HttpAnswer {
   readonly status: number;
+  /** Parsed JSON, or the raw bytes when the answer is protobuf. */
   readonly body: unknown;
+  readonly contentType: string;
 }
 
 /** Counters of what the layer had to do; the client exposes them as metrics. */
@@ -99,9 +105,15 @@ export class TinkerHttp {
     opts: CallOptions = {},
   ): Promise<HttpAnswer> {
     const url = `${this.base}${path}`;
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const payload = opts.bytes
+      ? opts.bytes.data
+      : body === undefined
+        ? undefined
+        : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
+    if (payload !== undefined) {
+      headers['content-type'] = opts.bytes ? opts.bytes.contentType : 'application/json';
+    }
     if (this.opts.apiKey) headers['x-api-key'] = this.opts.apiKey;
     const maxRetries = this.opts.maxRetries ?? 8;
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
@@ -119,6 +131,11 @@ export class TinkerHttp {
           ...(payload !== undefined ? { body: payload } : {}),
           signal: AbortSignal.timeout(timeoutMs),
         });
+        const contentType = res.headers.get('content-type') ?? '';
+        if (res.ok && contentType.includes('protobuf')) {
+          const bytes = new Uint8Array(await res.arrayBuffer());
+          return { status: res.status, body: bytes, contentType };
+        }
         const text = await res.text();
         let parsed: unknown = undefined;
         let parseFailed = false;
@@ -129,8 +146,10 @@ export class TinkerHttp {
             parseFailed = true;
           }
         }
-        if (opts.passStatuses?.includes(res.status)) return { status: res.status, body: parsed };
-        if (res.ok && !parseFailed) return { status: res.status, body: parsed };
+        if (opts.passStatuses?.includes(res.status)) {
+          return { status: res.status, body: parsed, contentType };
+        }
+        if (res.ok && !parseFailed) return { status: res.status, body: parsed, contentType };
         lastStatus = res.status;
         lastBody = parsed ?? text.slice(0, 500);
         const shouldRetry = res.headers.get('x-should-retry');

@@ -215,6 +215,11 @@ export const createSessionSchema = z.object({
   sdk_version: z.string().optional(),
 });
 export const heartbeatSchema = z.object({ session_id: id });
+/** `POST /api/v1/sessions/{id}/finish` (SDK >= 0.3x `ServiceClient.close`, or leaving its `with`). */
+export const finishSessionSchema = z.object({
+  reason: z.object({ type: z.enum(['success', 'errored', 'interrupted']) }),
+  detail: z.string().nullish(),
+});
 
 export const loraConfigSchema = z.object({
   rank: z.int().min(1),
@@ -276,17 +281,24 @@ export const saveWeightsForSamplerSchema = z.object({
   ttl_seconds: z.int().nullish(),
 });
 export const loadWeightsSchema = z.object({
-  model_id: id,
-  seq_id: seqId.optional(),
+  model_id: id.nullish(),
+  seq_id: seqId.nullish(),
+  // SDK >= 0.30 create-via-load addressing (no model_id): the load creates the model.
+  session_id: id.nullish(),
+  model_seq_id: z.int().min(0).nullish(),
+  base_model: id.nullish(),
   path: id,
   optimizer: z.boolean().default(true),
 });
+export type LoadWeightsWire = z.infer<typeof loadWeightsSchema>;
 export const createSamplingSessionSchema = z.object({
   session_id: id,
   sampling_session_seq_id: z.int().min(0),
   base_model: id.nullish(),
   model_path: id.nullish(),
 });
+
+export const weightsInfoSchema = z.object({ tinker_path: id });
 
 export const samplingParamsSchema = z.object({
   max_tokens: z.int().min(1).nullish(),
@@ -306,7 +318,14 @@ export const sampleRequestSchema = z.object({
   model_path: id.nullish(),
   base_model: id.nullish(),
   prompt_logprobs: z.boolean().nullish(),
-  topk_prompt_logprobs: z.int().min(0).default(0),
+  topk_prompt_logprobs: z.int().min(0).max(20, 'expected at most 20 (as vLLM)').default(0),
+  // SDK >= 0.30 fields: top-k of sampled tokens and scoring only the prompt's tail are served;
+  // target ids and alternative draws are refused by the service with a precise message.
+  topk_sample_logprobs: z.int().min(0).max(20, 'expected at most 20 (as vLLM)').default(0),
+  prompt_logprobs_last_n: z.int().min(1).nullish(),
+  target_prompt_logprobs: z.unknown().optional(),
+  prompt_alt_tokens_k: z.int().min(0).default(0),
+  record_stability_info: z.boolean().nullish(),
 });
 export type SampleRequestWire = z.infer<typeof sampleRequestSchema>;
 

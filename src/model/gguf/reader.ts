@@ -129,7 +129,7 @@ class Cursor {
   }
   string(): string {
     const n = this.count();
-    if (n > this.size) this.fail(`string length ${n} exceeds the file`);
+    if (n > this.size - this.pos) this.fail(`string length ${n} exceeds the file`);
     const o = this.need(n);
     this.pos += n;
     return this.buf.toString('utf8', o, o + n);
@@ -141,6 +141,23 @@ function exactOrBig(v: bigint): number | bigint {
     ? Number(v)
     : v;
 }
+
+/** The fewest bytes a value of each metadata type takes (a string or array: its u64 length). */
+const MIN_VALUE_BYTES: Readonly<Record<number, number>> = {
+  0: 1,
+  1: 1,
+  2: 2,
+  3: 2,
+  4: 4,
+  5: 4,
+  6: 4,
+  7: 1,
+  8: 8,
+  9: 12,
+  10: 8,
+  11: 8,
+  12: 8,
+};
 
 function readValue(c: Cursor, type: number, depth: number): GgufValue {
   switch (type) {
@@ -166,9 +183,14 @@ function readValue(c: Cursor, type: number, depth: number): GgufValue {
       if (depth > 2) c.fail('arrays nested too deeply');
       const itemType = c.u32();
       const n = c.count();
-      if (n > c.size) c.fail(`array length ${n} exceeds the file`);
-      const out: GgufValue[] = new Array<GgufValue>(n);
-      for (let i = 0; i < n; i++) out[i] = readValue(c, itemType, depth + 1);
+      // Every item takes at least this many bytes, so a declared length the rest of the file
+      // cannot hold is refused before anything is allocated for it.
+      const least = MIN_VALUE_BYTES[itemType] ?? c.fail(`unknown array item type ${itemType}`);
+      if (n * least > c.size - c.pos) {
+        c.fail(`array of ${n} items does not fit in the ${c.size - c.pos} bytes left`);
+      }
+      const out: GgufValue[] = [];
+      for (let i = 0; i < n; i++) out.push(readValue(c, itemType, depth + 1));
       return out;
     }
     case 10:
@@ -218,7 +240,7 @@ export function readGgufHeader(file: string): GgufFile {
       const name = c.string();
       c.what = `tensor "${name}"`;
       const nDims = c.u32();
-      if (nDims > 4) c.fail(`${nDims} dimensions (at most 4)`);
+      if (nDims < 1 || nDims > 4) c.fail(`${nDims} dimensions (1 to 4)`);
       const ne: number[] = [];
       for (let d = 0; d < nDims; d++) ne.push(c.count());
       const typeId = c.u32();
@@ -227,7 +249,9 @@ export function readGgufHeader(file: string): GgufFile {
     }
     const align = metadata.get('general.alignment') ?? 32;
     const alignment =
-      typeof align === 'number' && align > 0 ? align : c.fail('bad general.alignment');
+      typeof align === 'number' && Number.isInteger(align) && align > 0 && align <= 1 << 20
+        ? align
+        : c.fail(`bad general.alignment ${String(align)}`);
     const dataOffset = Math.ceil(c.pos / alignment) * alignment;
     const tensors = raw.map(({ name, ne, type, rel }): GgufTensorInfo => {
       const elements = ne.reduce((a, b) => a * b, 1);

@@ -101,8 +101,8 @@ export function ggufTokenizerFiles(g: GgufFile): HfTokenizerFiles {
   const merges = stringArray(g, 'tokenizer.ggml.merges');
   const typesRaw = g.metadata.get('tokenizer.ggml.token_type');
   const types = Array.isArray(typesRaw) ? (typesRaw as number[]) : [];
-  const vocab: Record<string, number> = {};
-  tokens.forEach((t, i) => (vocab[t] = i));
+  // fromEntries, not assignment: a token spelled "__proto__" must stay an ordinary key.
+  const vocab: Record<string, number> = Object.fromEntries(tokens.map((t, i) => [t, i]));
   const added = tokens
     .map((content, id) => ({ content, id, type: types[id] }))
     .filter((t) => t.type === CONTROL || t.type === USER_DEFINED)
