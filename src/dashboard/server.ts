@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { ConfigurationError } from '../core/errors.ts';
 import { CHART_SPECS } from '../report/chart-specs.ts';
 import { buildAssets, type Asset } from './client-bundle.ts';
-import { ClusterDocs, corpusPathsOf } from './cluster-docs.ts';
+import { ClusterDocs, corpusOf } from './cluster-docs.ts';
 import { allowedHosts, refuseReason } from './guard.ts';
 import type { RolloutFilter } from './query.ts';
 import { queryRollouts, questionStory } from './rollout-api.ts';
@@ -142,7 +142,7 @@ function openRuns(dirs: readonly string[]): RunSource[] {
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
   const runs = openRuns(opts.runDirs);
   const cwd = opts.cwd ?? process.cwd();
-  const docs = runs.map((r) => new ClusterDocs(() => corpusPathsOf(`${r.root}/config.yaml`, cwd)));
+  const docs = runs.map((r) => new ClusterDocs(() => corpusOf(`${r.root}/config.yaml`, cwd)));
   const assets: ReadonlyMap<string, Asset> = await buildAssets();
   const maxClients = opts.maxClients ?? 32;
   const streams = new Set<ServerResponse>();

@@ -27,7 +27,9 @@ export type SkipReason =
   | 'wrong_type'
   | 'empty_cluster'
   | 'empty_document'
-  | 'duplicate_id';
+  | 'duplicate_id'
+  | 'not_text'
+  | 'too_large';
 
 export const SKIP_REASONS: readonly SkipReason[] = [
   'corrupt_file',
@@ -37,13 +39,18 @@ export const SKIP_REASONS: readonly SkipReason[] = [
   'empty_cluster',
   'empty_document',
   'duplicate_id',
+  'not_text',
+  'too_large',
 ];
 
 /** One problem found while reading: where it is and why. */
 export interface ReadProblem {
   readonly reason: SkipReason;
   readonly file: string;
-  /** 1-based row (JSONL: line number; parquet: row number); absent for whole-file problems. */
+  /**
+   * 1-based row (JSONL: line number; parquet: row number; text: part of a split unit); absent
+   * for whole-file problems.
+   */
   readonly row?: number;
   readonly field?: string;
   readonly message: string;
@@ -52,16 +59,26 @@ export interface ReadProblem {
 /** What a read returns: the clusters plus everything that was skipped. */
 export interface ReadResult {
   readonly clusters: Cluster[];
-  /** Rows seen (JSONL: non-blank lines; parquet: rows), including skipped ones. */
+  /** Rows seen (JSONL: non-blank lines; parquet: rows; text: clusters made and files skipped). */
   readonly rows: number;
-  /** Skipped rows per reason (`corrupt_file` counts files, not rows). */
+  /** Skipped rows per reason (`corrupt_file`, `not_text`, `too_large` count files, not rows). */
   readonly skipped: Partial<Record<SkipReason, number>>;
   /** Every skipped row's problem, in reading order. */
   readonly problems: ReadProblem[];
+}
+
+/** Size bounds of clusters made from plain-text documents, in characters (UTF-16 code units). */
+export interface TextBounds {
+  /** A document is at most this long (a longer section is cut at a line break or a space). */
+  readonly documentChars: number;
+  /** A cluster's documents, newline-joined as the responder reads them, are at most this long. */
+  readonly clusterChars: number;
 }
 
 /** Options shared by every reader. */
 export interface ReadOptions {
   /** Skip bad rows (counted by reason) instead of throwing a DataError at the first one. */
   readonly skipBad?: boolean;
+  /** How text folders are cut into documents and clusters (default DEFAULT_TEXT_BOUNDS). */
+  readonly text?: TextBounds;
 }

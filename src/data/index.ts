@@ -1,10 +1,18 @@
 /**
- * Corpora: readers (JSONL, parquet), task routing, the domain sampler, document views with
+ * Corpora: readers (JSONL, parquet, text folders), task routing, the domain sampler, document views with
  * token budgeting, corpus statistics, and the embedded synthetic corpus generator.
  */
-export type { Cluster, ReadOptions, ReadProblem, ReadResult, SkipReason } from './cluster.ts';
+export type {
+  Cluster,
+  ReadOptions,
+  ReadProblem,
+  ReadResult,
+  SkipReason,
+  TextBounds,
+} from './cluster.ts';
 export { SKIP_REASONS } from './cluster.ts';
-export { readCorpus, corpusFiles } from './read/corpus.ts';
+export { readCorpus, corpusInputs, type CorpusInput } from './read/corpus.ts';
+export { DEFAULT_TEXT_BOUNDS } from './read/text.ts';
 export { readJsonl } from './read/jsonl.ts';
 export { readParquet } from './read/parquet.ts';
 export {

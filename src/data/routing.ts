@@ -17,12 +17,16 @@ import type { Cluster } from './cluster.ts';
 export type RoutingTable = Readonly<Record<string, readonly Task[]>>;
 
 /**
- * The default table: the paper's two sources plus the embedded corpus's three synthetic ones
- * (whose clusters carry explicit tasks anyway; the table covers them when the task is stripped).
+ * The default table: the paper's two sources, the embedded corpus's three synthetic ones (whose
+ * clusters carry explicit tasks anyway; the table covers them when the task is stripped), and
+ * plain-text folders (`text/<folder>`). Text goes to qa + mc like the paper's web text
+ * (ultrafineweb): docmath needs numbers to compute with, which arbitrary prose does not promise;
+ * a text folder named `docmath` (or `qa`, `mc`) sets the task of the clusters below it instead.
  */
 export const DEFAULT_ROUTING: RoutingTable = {
   docmath: ['docmath'],
   ultrafineweb: ['qa', 'mc'],
+  'text/': ['qa', 'mc'],
   synth_finance: ['docmath'],
   synth_wiki: ['qa'],
   synth_mixed: ['mc'],

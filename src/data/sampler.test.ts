@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigurationError, DataError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
-import { DomainSampler, batchCounts, type Draw } from './sampler.ts';
+import { DomainSampler, batchCounts, usableWeights, type Draw } from './sampler.ts';
 
 const sizes = { docmath: 7, qa: 5, mc: 9 };
 const equal = { docmath: 1, qa: 1, mc: 1 };
@@ -111,5 +111,25 @@ describe('DomainSampler', () => {
     expect(() =>
       DomainSampler.create({ batchSize: 3, weights: { qa: -1 }, sizes }, new Rng(1)),
     ).toThrow(/must be >= 0, got -1/);
+  });
+});
+
+describe('usableWeights', () => {
+  test('a weighted task without clusters gets weight 0 and is named', () => {
+    expect(usableWeights(equal, { docmath: 0, qa: 4, mc: 5 })).toEqual({
+      weights: { docmath: 0, qa: 1, mc: 1 },
+      dropped: ['docmath'],
+    });
+  });
+
+  test('unchanged when every weighted task has clusters, or when none has', () => {
+    expect(usableWeights({ docmath: 0, qa: 1, mc: 2 }, { docmath: 0, qa: 1, mc: 1 })).toEqual({
+      weights: { docmath: 0, qa: 1, mc: 2 },
+      dropped: [],
+    });
+    expect(usableWeights({ docmath: 1, qa: 0, mc: 0 }, { docmath: 0, qa: 3, mc: 3 })).toEqual({
+      weights: { docmath: 1, qa: 0, mc: 0 },
+      dropped: [],
+    });
   });
 });

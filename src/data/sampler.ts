@@ -21,6 +21,25 @@ export interface Draw {
   readonly index: number;
 }
 
+/**
+ * The weights to sample with when the corpus routes no clusters to some weighted tasks: those
+ * tasks get weight 0 (listed in `dropped`) so their share goes to the others, e.g. a text corpus
+ * (qa + mc only) under the default equal thirds. When no weighted task has clusters the weights
+ * come back unchanged, for DomainSampler.create to refuse.
+ */
+export function usableWeights(
+  weights: Readonly<Record<Task, number>>,
+  sizes: Readonly<Record<Task, number>>,
+): { weights: Record<Task, number>; dropped: Task[] } {
+  const dropped = TASKS.filter((t) => weights[t] > 0 && sizes[t] <= 0);
+  if (TASKS.every((t) => !(weights[t] > 0) || dropped.includes(t))) {
+    return { weights: { ...weights }, dropped: [] };
+  }
+  const usable = { ...weights };
+  for (const t of dropped) usable[t] = 0;
+  return { weights: usable, dropped };
+}
+
 /** Sampler settings; weights need not sum to 1 (they are normalised). */
 export interface SamplerConfig {
   /** Clusters per gen batch (the reference's 480). */

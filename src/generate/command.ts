@@ -8,8 +8,8 @@ import { readCorpus, routeClusters, DEFAULT_ROUTING } from '../data/index.ts';
 import { OpenAiChatEngine } from '../engine/openai/index.ts';
 import { AlgorithmConfigSchema, type RewardCombine } from '../spell/config.ts';
 import type { QaMetric } from '../spell/rules/index.ts';
-import type { Task } from '../spell/task.ts';
-import { loadTokenizer } from '../text/index.ts';
+import { TASKS, type Task } from '../spell/task.ts';
+import { loadTokenizerFrom } from '../model/gguf/load-tokenizer.ts';
 import { runGenerate, type GenerateProgress, type GenerateResult } from './generate.ts';
 import type { KeepPolicy } from './keep-policy.ts';
 import type { Prices } from './summary.ts';
@@ -29,7 +29,8 @@ export interface GenerateCommandOptions {
   readonly dataPaths: readonly string[];
   readonly out: string;
   readonly statePath: string;
-  readonly tasks: readonly Task[];
+  /** The tasks to play; undefined: every task the corpus routes clusters to. */
+  readonly tasks?: readonly Task[];
   readonly questions: number;
   readonly maxAttempts: number;
   readonly groupSize: number;
@@ -80,10 +81,14 @@ export async function runGenerateCommand(o: GenerateCommandOptions): Promise<Gen
   if (routed.unrouted.length > 0) {
     o.onNotice(`${routed.unrouted.length} clusters match no task routing and are not used`);
   }
+  const tasks = o.tasks ?? TASKS.filter((t) => routed.byTask[t].length > 0);
+  if (o.tasks === undefined && tasks.length < TASKS.length && tasks.length > 0) {
+    o.onNotice(`the corpus has clusters for ${tasks.join(', ')} only; playing those tasks`);
+  }
 
   const counter: TokenCounter =
     o.tokenizer !== undefined
-      ? tokenizerCounter(loadTokenizer(o.tokenizer))
+      ? tokenizerCounter(loadTokenizerFrom(o.tokenizer))
       : await endpointCounter(engine, (why) =>
           o.onNotice(
             `token counts are ESTIMATED (4 characters per token): ${why}; pass --tokenizer for exact budgets`,
@@ -95,10 +100,10 @@ export async function runGenerateCommand(o: GenerateCommandOptions): Promise<Gen
     ...(judge !== undefined ? { judge } : {}),
     counter,
     clusters: routed.byTask,
-    tasks: o.tasks,
+    tasks,
     identity: {
       model: o.endpoint.model,
-      tasks: o.tasks,
+      tasks,
       seed: o.seed,
       groupSize: o.groupSize,
       votes: o.votes,

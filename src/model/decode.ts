@@ -11,7 +11,7 @@
  * Cache layout, per sample and layer (chosen so attention is two plain gemms per KV head):
  *   k: (NKV, HD, L) — keys transposed: scores (group, L) = q (group, HD) · k_g (HD, L)
  *   v: (NKV, L, HD) — values by position: out (group, HD) = probs (group, Tk) · v_g (Tk, HD)
- * where L is the cache length (prompt + generation cap) and group = NH / NKV query heads share a
+ * where L is the cache's current length (see SampleCache) and group = NH / NKV query heads share a
  * KV head. Score columns past the current length read zeros and are ignored by the softmax.
  */
 import type { Qwen3Config } from './config.ts';
@@ -24,12 +24,18 @@ import { ropeForward } from './kernels/rope.ts';
 import { swigluForward } from './kernels/swiglu.ts';
 import type { ModelViews } from './params.ts';
 
-/** One sample's KV cache: per layer, k (NKV, HD, L) and v (NKV, L, HD). */
+/**
+ * One sample's KV cache: per layer, k (NKV, HD, L) and v (NKV, L, HD). It starts with room for
+ * the prompt and a few generated tokens and grows (by half, up to `max`) as decoding reaches its
+ * end, so a sample that stops early never holds the KV of its whole generation cap.
+ */
 export interface SampleCache {
-  readonly k: Float32Array[];
-  readonly v: Float32Array[];
-  /** L: positions the cache holds. */
-  readonly len: number;
+  k: Float32Array[];
+  v: Float32Array[];
+  /** L: positions the cache holds now. */
+  len: number;
+  /** Positions it may grow to (prompt + generation cap). */
+  readonly max: number;
 }
 
 /** One row of a decode step: a sample's cache, the token it just drew, and that token's position. */
@@ -127,8 +133,8 @@ function ensureScratch(c: Qwen3Config, s: DecodeScratch, n: number, cacheLen: nu
   }
 }
 
-/** A cache of `len` positions for one sample (zeros). */
-export function allocSampleCache(c: Qwen3Config, len: number): SampleCache {
+/** A cache of `len` positions for one sample (zeros) that may grow to `max`. */
+export function allocSampleCache(c: Qwen3Config, len: number, max = len): SampleCache {
   const KD = c.numKvHeads * c.headDim;
   const k: Float32Array[] = [];
   const v: Float32Array[] = [];
@@ -136,7 +142,38 @@ export function allocSampleCache(c: Qwen3Config, len: number): SampleCache {
     k.push(new Float32Array(KD * len));
     v.push(new Float32Array(KD * len));
   }
-  return { k, v, len };
+  return { k, v, len, max };
+}
+
+/**
+ * Make room for position `pos` (grow by at least half, capped at `max`), copying what the cache
+ * holds into the new layout. Positions past those written stay zero, as in a fresh cache.
+ */
+export function ensureCachePosition(c: Qwen3Config, cache: SampleCache, pos: number): void {
+  if (pos < cache.len) return;
+  if (pos >= cache.max) {
+    throw new RangeError(`KV position ${pos} is past the cache's maximum ${cache.max}`);
+  }
+  const { numKvHeads: NKV, headDim: HD } = c;
+  const L = cache.len;
+  const L2 = Math.min(cache.max, Math.max(pos + 1, Math.ceil(L * 1.5)));
+  for (let l = 0; l < cache.k.length; l++) {
+    const k = new Float32Array(NKV * HD * L2);
+    const v = new Float32Array(NKV * HD * L2);
+    const k0 = cache.k[l];
+    const v0 = cache.v[l];
+    for (let g = 0; g < NKV; g++) {
+      // k: each (g, d) row of L positions moves to a row of L2; v: each g block of L·HD values.
+      for (let d = 0; d < HD; d++) {
+        const row = (g * HD + d) * L;
+        k.set(k0.subarray(row, row + L), (g * HD + d) * L2);
+      }
+      v.set(v0.subarray(g * L * HD, (g + 1) * L * HD), g * L2 * HD);
+    }
+    cache.k[l] = k;
+    cache.v[l] = v;
+  }
+  cache.len = L2;
 }
 
 /**
@@ -294,7 +331,10 @@ export function decodeRows(
   const n = rows.length;
   const eps = c.rmsNormEps;
   let maxLen = 0;
-  for (const r of rows) maxLen = Math.max(maxLen, r.cache.len);
+  for (const r of rows) {
+    ensureCachePosition(c, r.cache, r.pos);
+    maxLen = Math.max(maxLen, r.cache.len);
+  }
   ensureScratch(c, s, n, maxLen);
   for (let r = 0; r < n; r++) s.tokens[r] = rows[r].token;
   embeddingForward(s.x, s.tokens, p.embed, n, C);

@@ -73,4 +73,57 @@ describe('batched sampling', () => {
       { tokens: [], logprobs: [], stopReason: 'length' },
     ]);
   });
+
+  it('KV caches start small, grow as decoding goes on, and give the full forward’s tokens', () => {
+    const model = Qwen3Model.random(config, 5);
+    const ctx = context(model);
+    const prompt = [3, 1, 4, 1, 5];
+    const P = prompt.length;
+    const job = startSample(ctx, {
+      prompt,
+      numSamples: 2,
+      params: { ...params, maxTokens: 150, temperature: 0 },
+    });
+    // Room for the prompt and 64 generated tokens, not for the 150 the request may use.
+    expect(job.caches.map((k) => [k.len, k.max])).toEqual([
+      [P + 64, P + 150],
+      [P + 64, P + 150],
+    ]);
+    const lens = new Set<number>();
+    while (!sampleDone(job)) {
+      advanceSamples(ctx, [job]);
+      lens.add(job.caches[0].len);
+    }
+    // Each growth adds half (69 → 104), the last one stops at the cap (P + 150).
+    expect([...lens]).toEqual([P + 64, 104, P + 150]);
+    // Greedy tokens through the grown caches equal the argmax of one forward over the sequence.
+    const seq = sampleResult(job).sequences[0];
+    expect(seq.tokens).toHaveLength(150);
+    const V = config.vocabSize;
+    const logits = model.logits([...prompt, ...seq.tokens.slice(0, -1)]);
+    seq.tokens.forEach((tok, i) => {
+      const row = logits.subarray((P - 1 + i) * V, (P + i) * V);
+      expect(row.indexOf(Math.max(...row))).toBe(tok);
+    });
+  });
+
+  it('a sample that stops early never allocates the KV of its whole generation cap', () => {
+    const model = Qwen3Model.random(config, 5);
+    const ctx = context(model);
+    const job = startSample(ctx, {
+      prompt: [1, 2, 3],
+      numSamples: 8,
+      // Every token stops: one token each, out of a cap of 4,000.
+      params: {
+        ...params,
+        maxTokens: 4000,
+        stopTokenIds: Array.from({ length: config.vocabSize }, (_, i) => i),
+      },
+    });
+    while (!sampleDone(job)) advanceSamples(ctx, [job]);
+    const KD = config.numKvHeads * config.headDim;
+    const held = job.caches.reduce((a, k) => a + k.k.reduce((b, x) => b + x.length * 2, 0), 0);
+    expect(held).toBe(8 * config.numLayers * KD * (3 + 64) * 2);
+    expect(sampleResult(job).sequences.every((q) => q.tokens.length === 1)).toBe(true);
+  });
 });

@@ -72,6 +72,9 @@ export function validateSampleRequest(c: Qwen3Config, req: SampleRequest): void 
   }
 }
 
+/** Generated positions a sample's KV cache has room for at first. */
+const FIRST_GENERATED = 64;
+
 /** What sampling needs from the model: weights, a prefill workspace, RoPE frequencies, scratch. */
 export interface SamplerContext {
   readonly config: Qwen3Config;
@@ -154,7 +157,8 @@ export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob 
     if (req.promptLogprobs) scorePrompt(ctx, job, from.ws, prompt, req.promptLogprobs.topK);
   }
   if (genCap === 0) return job;
-  const first = allocSampleCache(c, P + genCap);
+  // Room for the prompt and the first generated tokens only; decoding grows it (decode.ts).
+  const first = allocSampleCache(c, P + Math.min(genCap, FIRST_GENERATED), P + genCap);
   // The first distribution is shared: logits of the last prompt position.
   let logits: Float32Array;
   if ('kept' in from) {
@@ -181,7 +185,7 @@ export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob 
   }
   job.caches.push(first);
   for (let s = 1; s < S; s++) {
-    const cache = allocSampleCache(c, P + genCap);
+    const cache = allocSampleCache(c, first.len, first.max);
     copySampleCache(first, cache);
     job.caches.push(cache);
   }

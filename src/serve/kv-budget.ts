@@ -1,6 +1,8 @@
 /**
- * Admission control for sampling: every sample holds a KV cache of (prompt + max_tokens) positions
- * from the moment it starts, so a request's memory is known before it runs. A request that could
+ * Admission control for sampling: a sample's KV cache starts with room for its prompt and a few
+ * tokens and grows as it generates, up to (prompt + max_tokens) positions — so that is what a
+ * request is admitted for, and the budget bounds the memory all admitted requests can reach
+ * together, while a request that stops early only ever holds what it used. A request that could
  * never fit the server's budget is a 400; one that does not fit next to the requests already
  * admitted (running or queued) is a 429, to retry later. Both name the limit.
  */

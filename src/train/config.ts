@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
+import { DEFAULT_TEXT_BOUNDS } from '../data/read/text.ts';
 import { AlgorithmConfigSchema, algorithmConfigProblems } from '../spell/config.ts';
 
 const positiveInt = z.number().int().positive();
@@ -66,8 +67,16 @@ export const TrainConfigSchema = z
 
     data: z
       .object({
-        /** Corpus files (JSONL or parquet); empty = the bundled synthetic corpus. */
+        /** Corpus files or folders (JSONL, parquet, text folders); empty = the bundled corpus. */
         paths: z.array(z.string()).default([]),
+        /** How text folders are cut: documents and clusters of at most this many characters. */
+        text: z
+          .object({
+            documentChars: z.number().int().min(100).default(DEFAULT_TEXT_BOUNDS.documentChars),
+            clusterChars: z.number().int().min(100).default(DEFAULT_TEXT_BOUNDS.clusterChars),
+          })
+          .strict()
+          .prefault({}),
         /** Fixed per-task weights of the domain sampler (the reference uses equal thirds). */
         taskWeights: z
           .object({
@@ -267,6 +276,11 @@ function checkCrossFieldRules(cfg: z.infer<typeof TrainConfigSchema>): void {
   if (cfg.mode === 'rlvr' && cfg.data.labeledPaths.length === 0) {
     problems.push(
       'mode rlvr needs data.labeledPaths (labeled questions, e.g. from `spell data labeled`)',
+    );
+  }
+  if (cfg.data.text.documentChars > cfg.data.text.clusterChars) {
+    problems.push(
+      `data.text.documentChars (${cfg.data.text.documentChars}) must not exceed data.text.clusterChars (${cfg.data.text.clusterChars})`,
     );
   }
   const w = cfg.data.taskWeights;

@@ -10,7 +10,7 @@ import { DataError } from '../core/errors.ts';
 import type { Cluster } from '../data/cluster.ts';
 import { readCorpus } from '../data/read/corpus.ts';
 import { DEFAULT_ROUTING, routeClusters } from '../data/routing.ts';
-import { DomainSampler } from '../data/sampler.ts';
+import { DomainSampler, usableWeights } from '../data/sampler.ts';
 import { HistoryMemory } from '../spell/history.ts';
 import { RepeatGuard } from '../spell/repeat-guard.ts';
 import type { PolicyEngine } from '../engine/types.ts';
@@ -90,7 +90,10 @@ async function runLocked(opts: TrainerOptions): Promise<number> {
   const { cfg, runDir, events } = opts;
   const engine = opts.engine.engine;
   const algo = cfg.algorithm;
-  const read = await readCorpus(opts.dataPaths, { skipBad: cfg.data.skipBad });
+  const read = await readCorpus(opts.dataPaths, {
+    skipBad: cfg.data.skipBad,
+    text: cfg.data.text,
+  });
   if (read.clusters.length === 0) {
     throw new DataError(`no clusters found in ${opts.dataPaths.join(', ')}`);
   }
@@ -128,7 +131,13 @@ async function runLocked(opts: TrainerOptions): Promise<number> {
   }
   runDir.writeConfig(await recordLearnerTemperature(cfg, engine, events));
 
-  const weights = cfg.data.taskWeights;
+  const usable = usableWeights(cfg.data.taskWeights, sizes);
+  if (usable.dropped.length > 0 && cfg.mode !== 'rlvr') {
+    events?.onInfo?.(
+      `the corpus routes no clusters to ${usable.dropped.join(', ')}; its share of each gen batch goes to the other tasks (set data.taskWeights.${usable.dropped[0]}=0 to say so)`,
+    );
+  }
+  const weights = usable.weights;
   const labeled = cfg.mode === 'rlvr' ? readLabeledQuestions(cfg.data.labeledPaths) : [];
   const labeledSampler =
     cfg.mode === 'rlvr'

@@ -3,7 +3,8 @@
  * π_old recomputed by the learner (or the sampler's, per `algorithm.oldLogprobs`) → one PPO
  * forwardBackward at the learner temperature + optimStep → refreshSampler, with the update's
  * metrics and engine time.
- * A batch with nothing trainable records a skipped update instead.
+ * A batch with nothing trainable (no datums, or every advantage zero) records a skipped update
+ * instead.
  */
 import type { Datum, EngineInfo, LossConfig } from '../engine/types.ts';
 import type { TrainConfig } from './config.ts';
@@ -44,6 +45,14 @@ export async function runPolicyUpdate(
   const datums = buildDatums(trajectories, cfg.optim.lossAggregation, policy.lossAggregation);
   if (datums.length === 0) {
     counters.add('train/skipped_update');
+    return { metrics, datums: 0, seconds: 0 };
+  }
+  // Every advantage zero (e.g. static RLVR groups all right or all wrong): the PPO gradient is
+  // exactly zero, so two forward passes over the batch would buy nothing; skipped as an empty
+  // batch is (SPELL's own flow never keeps such groups).
+  if (datums.every((d) => (d.advantages ?? []).every((a) => a === 0))) {
+    counters.add('train/skipped_update');
+    counters.add('train/skipped_zero_advantage');
     return { metrics, datums: 0, seconds: 0 };
   }
   const t0 = performance.now();

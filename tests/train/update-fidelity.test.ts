@@ -98,6 +98,20 @@ describe('policy update fidelity', () => {
     expect(out.metrics['actor/sampler_learner_logprob_gap']).toBeGreaterThan(1e-3);
   });
 
+  test('a batch whose advantages are all zero is skipped: nothing reaches the engine', async () => {
+    const counters = new Counters();
+    const zero = trajectories.map((t) => ({ ...t, advantage: 0 }));
+    const out = await runPolicyUpdate(policyOf(engine), config({}), zero, 'sum', counters);
+    expect(out.datums).toBe(0);
+    expect(out.seconds).toBe(0);
+    expect(counters.get('train/skipped_update')).toBe(1);
+    expect(counters.get('train/skipped_zero_advantage')).toBe(1);
+    // one non-zero advantage makes the batch trainable again
+    const one = zero.map((t, i) => (i === 0 ? { ...t, advantage: 0.5 } : t));
+    const trained = await runPolicyUpdate(policyOf(engine), config({}), one, 'sum', new Counters());
+    expect(trained.datums).toBe(3);
+  });
+
   test('an engine that cannot apply the temperature runs the learner at 1', () => {
     const cfg = config({});
     const info = { modelName: 'x', maxContext: 8, lossAggregation: 'sum' as const };

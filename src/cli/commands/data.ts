@@ -1,6 +1,7 @@
 /**
  * `spell data`: look at corpora and make the embedded one.
- * - `spell data stats PATH...`: clusters per task, documents per cluster, token lengths, problems.
+ * - `spell data stats PATH...`: clusters per task, documents per cluster, token lengths, problems
+ *   (of record files and of text folders, cut with the same bounds `spell train` uses).
  * - `spell data synth --seed S --out DIR`: write the synthetic corpus (train + held-out eval).
  */
 import type { Command } from 'commander';
@@ -9,6 +10,7 @@ import { trainingClusters } from '../../pretrain/clusters.ts';
 import {
   DEFAULT_ROUTING,
   DEFAULT_SYNTH_OPTIONS,
+  DEFAULT_TEXT_BOUNDS,
   corpusStats,
   countWords,
   formatStats,
@@ -24,6 +26,8 @@ interface StatsOptions {
   readonly json: boolean;
   readonly tokenizer?: string;
   readonly seed: number;
+  readonly textDocumentChars: number;
+  readonly textClusterChars: number;
 }
 
 interface SynthCliOptions {
@@ -39,11 +43,23 @@ export function registerData(program: Command): void {
   data
     .command('stats')
     .description('clusters per task, documents per cluster, token lengths and problems of a corpus')
-    .argument('<paths...>', '.jsonl / .parquet files or folders')
+    .argument('<paths...>', '.jsonl / .parquet / .txt / .md files, or folders of them')
     .option('--skip-bad', 'skip and count bad rows instead of stopping at the first', false)
     .option('--json', 'print the statistics as one JSON object', false)
     .option('--tokenizer <dir>', 'count tokens with this HF tokenizer folder (default: words)')
     .option('--seed <n>', 'seed of the task-routing split', intArg('--seed', { min: 0 }), 0)
+    .option(
+      '--text-document-chars <n>',
+      'text folders: longest document, in characters (train: data.text.documentChars)',
+      intArg('--text-document-chars', { min: 100 }),
+      DEFAULT_TEXT_BOUNDS.documentChars,
+    )
+    .option(
+      '--text-cluster-chars <n>',
+      'text folders: longest cluster, in characters (train: data.text.clusterChars)',
+      intArg('--text-cluster-chars', { min: 100 }),
+      DEFAULT_TEXT_BOUNDS.clusterChars,
+    )
     .action(async (paths: string[], opts: StatsOptions) => {
       let countTokens: CountTokens = countWords;
       let tokenUnit = 'whitespace words (no --tokenizer given)';
@@ -52,7 +68,8 @@ export function registerData(program: Command): void {
         countTokens = (text) => tok.encode(text, { addSpecialTokens: false }).length;
         tokenUnit = `tokens of ${tok.dir}`;
       }
-      const read = await readCorpus(paths, { skipBad: opts.skipBad });
+      const text = { documentChars: opts.textDocumentChars, clusterChars: opts.textClusterChars };
+      const read = await readCorpus(paths, { skipBad: opts.skipBad, text });
       const stats = corpusStats(read, {
         routing: DEFAULT_ROUTING,
         seed: opts.seed,

@@ -37,7 +37,7 @@ interface GenerateFlags {
   apiKey?: string;
   data?: string[];
   out: string;
-  tasks: string;
+  tasks?: string;
   questions: string;
   maxAttempts?: string;
   groupSize: string;
@@ -107,9 +107,12 @@ export function registerGenerate(program: Command): void {
     .option('--api-key <KEY>', 'API key (default: $SPELL_API_KEY, $OPENAI_API_KEY, or none)')
     .option(
       '--data <PATH...>',
-      'corpus files or folders (JSONL/parquet); default: the bundled corpus',
+      'corpus files or folders (JSONL, parquet, or .txt/.md text folders); default: the bundled corpus',
     )
-    .option('--tasks <LIST>', 'comma-separated tasks: docmath, qa, mc', 'docmath,qa,mc')
+    .option(
+      '--tasks <LIST>',
+      'comma-separated tasks: docmath, qa, mc (default: every task the corpus has clusters for)',
+    )
     .option('--questions <N>', 'stop once this many questions are kept', '100')
     .option('--max-attempts <M>', 'most questioner calls (question slots) to use; default 10 × N')
     .option('--group-size <G>', 'responder answers per question', '8')
@@ -129,8 +132,8 @@ export function registerGenerate(program: Command): void {
     .option('--top-p <X>', 'nucleus sampling, every role', '0.95')
     .option('--seed <S>', 'seeds cluster order, document draws and request seeds', '0')
     .option(
-      '--tokenizer <DIR>',
-      'HF tokenizer folder for exact token counts (else /tokenize, else an estimate)',
+      '--tokenizer <DIR|GGUF>',
+      'HF tokenizer folder, or a .gguf file, for exact token counts (else /tokenize, else an estimate)',
     )
     .option(
       '--duplicate-threshold <J>',
@@ -162,7 +165,10 @@ export function registerGenerate(program: Command): void {
     .action(async (flags: GenerateFlags) => {
       const out = resolve(flags.out);
       datasetFormat(out);
-      const tasks = parseChoiceListFlag(flags.tasks, '--tasks', parseTask, 'docmath, qa, mc');
+      const tasks =
+        flags.tasks === undefined
+          ? undefined
+          : parseChoiceListFlag(flags.tasks, '--tasks', parseTask, 'docmath, qa, mc');
       const questions = parseIntFlag(flags.questions, '--questions', { min: 1 });
       const maxAttempts =
         flags.maxAttempts === undefined

@@ -57,7 +57,7 @@ export function registerTrain(program: Command): void {
     .option('--api-key <key>', 'Tinker API key (default: $TINKER_API_KEY)')
     .option(
       '--data <path...>',
-      'corpus files or folders (JSONL/parquet); default: the bundled corpus',
+      'corpus files or folders (JSONL, parquet, or .txt/.md text folders); default: the bundled corpus',
     )
     .option('--steps <n>', 'train until this step (counting steps already done when resuming)')
     .option('--run-dir <dir>', 'run directory (default: runs/<name>)')

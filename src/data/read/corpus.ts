@@ -1,9 +1,12 @@
 /**
- * Read a corpus from files and folders: `.jsonl` and `.parquet`, one shared duplicate-id check.
+ * Read a corpus from files and folders: record files (`.jsonl`, `.parquet`: one cluster per row)
+ * and plain-text documents (`.txt`, `.md`: see text-folder.ts), one shared duplicate-id check.
  *
  * A folder holding `train.jsonl` or `train.parquet` reads just those (so a generated corpus
- * folder, whose `eval.jsonl` holds questions, reads as its training clusters); any other folder
- * reads every `.jsonl` / `.parquet` file directly inside it, in name order.
+ * folder, whose `eval.jsonl` holds questions, reads as its training clusters); a folder with
+ * other `.jsonl` / `.parquet` files directly inside reads all of them, in name order; any other
+ * folder is a text corpus. A folder with both record files and text documents at its top is
+ * refused rather than guessed at.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -12,8 +15,13 @@ import type { ReadOptions, ReadResult } from '../cluster.ts';
 import { RowCollector } from './collect.ts';
 import { readJsonlInto } from './jsonl.ts';
 import { readParquetInto } from './parquet.ts';
+import { RECORD_EXTENSIONS, isTextName, readTextInto } from './text-folder.ts';
 
-const EXTENSIONS = new Set(['.jsonl', '.parquet']);
+/** One thing to read: a record file, or a text folder / file. */
+export interface CorpusInput {
+  readonly kind: 'records' | 'text';
+  readonly path: string;
+}
 
 /**
  * Whether a folder entry is a regular file (links followed).
@@ -30,11 +38,13 @@ function isRegularFile(file: string): boolean {
   }
 }
 
+const isRecordName = (name: string): boolean => RECORD_EXTENSIONS.includes(extname(name));
+
 /**
- * The corpus files a path stands for.
- * @throws DataError for a missing path, an unknown extension, or a folder with no corpus files.
+ * What a path stands for: its record files, or itself as a text corpus.
+ * @throws DataError for a missing path, an unknown extension, or a folder mixing both kinds.
  */
-export function corpusFiles(path: string): string[] {
+export function corpusInputs(path: string): CorpusInput[] {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
@@ -42,26 +52,34 @@ export function corpusFiles(path: string): string[] {
     throw new DataError(`${path}: no such file or folder`, { file: path }, { cause: err });
   }
   if (!isDir) {
-    if (!EXTENSIONS.has(extname(path))) {
-      throw new DataError(`${path}: expected a .jsonl or .parquet file`, { file: path });
-    }
-    return [path];
+    if (isRecordName(path)) return [{ kind: 'records', path }];
+    if (isTextName(path)) return [{ kind: 'text', path }];
+    throw new DataError(`${path}: expected a .jsonl, .parquet, .txt or .md file, or a folder`, {
+      file: path,
+    });
   }
   const names = readdirSync(path).sort();
   const train = names.filter((n) => n === 'train.jsonl' || n === 'train.parquet');
-  const chosen = train.length > 0 ? train : names.filter((n) => EXTENSIONS.has(extname(n)));
+  const chosen = train.length > 0 ? train : names.filter(isRecordName);
   const files = chosen.map((n) => join(path, n)).filter((f) => isRegularFile(f));
-  if (files.length === 0) {
-    throw new DataError(`${path}: folder holds no .jsonl or .parquet files`, { file: path });
+  if (files.length === 0) return [{ kind: 'text', path }];
+  const text =
+    train.length > 0 ? undefined : names.find((n) => isTextName(n) && !n.startsWith('.'));
+  if (text !== undefined) {
+    throw new DataError(
+      `${path}: mixes corpus files (${chosen[0]}) and text documents (${text}); ` +
+        'pass the corpus files themselves, or keep text documents in a folder of their own',
+      { file: join(path, text) },
+    );
   }
-  return files;
+  return files.map((f) => ({ kind: 'records', path: f }));
 }
 
 /**
  * Read every cluster under the given paths (files or folders).
  * @throws DataError naming file, row and column at the first bad row, unless `skipBad` is set.
  * @example
- * const { clusters, skipped } = await readCorpus(['corpus/'], { skipBad: true });
+ * const { clusters, skipped } = await readCorpus(['corpus/', 'my-docs/'], { skipBad: true });
  */
 export async function readCorpus(
   paths: readonly string[],
@@ -69,9 +87,10 @@ export async function readCorpus(
 ): Promise<ReadResult> {
   const collector = new RowCollector(options);
   for (const path of paths) {
-    for (const file of corpusFiles(path)) {
-      if (extname(file) === '.parquet') await readParquetInto(file, collector);
-      else readJsonlInto(file, collector);
+    for (const input of corpusInputs(path)) {
+      if (input.kind === 'text') readTextInto(input.path, collector, options.text);
+      else if (extname(input.path) === '.parquet') await readParquetInto(input.path, collector);
+      else readJsonlInto(input.path, collector);
     }
   }
   return collector.result();

@@ -238,7 +238,7 @@ describe('readCorpus', () => {
     const plainDir = mkdtempSync(join(dir, 'plain-'));
     writeFileSync(join(plainDir, 'b.jsonl'), '{"id":"b","documents":["x"]}\n');
     writeFileSync(join(plainDir, 'a.parquet'), referenceParquet('SNAPPY', GOOD_ROWS));
-    writeFileSync(join(plainDir, 'notes.txt'), 'ignored');
+    writeFileSync(join(plainDir, 'notes.bin'), 'ignored');
     expect((await readCorpus([plainDir])).clusters.map((c) => c.id)).toEqual(['7', '8', 'b']);
   });
 
@@ -252,6 +252,8 @@ describe('readCorpus', () => {
 
   test('an unknown extension is refused', async () => {
     const f = write('corpus.csv', 'a,b');
-    await expect(readCorpus([f])).rejects.toThrow(/expected a \.jsonl or \.parquet file/);
+    await expect(readCorpus([f])).rejects.toThrow(
+      /expected a \.jsonl, \.parquet, \.txt or \.md file, or a folder/,
+    );
   });
 });
