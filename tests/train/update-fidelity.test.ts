@@ -101,14 +101,14 @@ describe('policy update fidelity', () => {
   test('a batch whose advantages are all zero is skipped: nothing reaches the engine', async () => {
     const counters = new Counters();
     const zero = trajectories.map((t) => ({ ...t, advantage: 0 }));
-    const out = await runPolicyUpdate(policyOf(engine), config({}), zero, 'sum', counters);
+    const out = await runPolicyUpdate(policyOf(engine), config({}), zero, counters);
     expect(out.datums).toBe(0);
     expect(out.seconds).toBe(0);
     expect(counters.get('train/skipped_update')).toBe(1);
     expect(counters.get('train/skipped_zero_advantage')).toBe(1);
     // one non-zero advantage makes the batch trainable again
     const one = zero.map((t, i) => (i === 0 ? { ...t, advantage: 0.5 } : t));
-    const trained = await runPolicyUpdate(policyOf(engine), config({}), one, 'sum', new Counters());
+    const trained = await runPolicyUpdate(policyOf(engine), config({}), one, new Counters());
     expect(trained.datums).toBe(3);
   });
 
