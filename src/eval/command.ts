@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.ts';
 import { ConfigurationError, EvalError } from '../core/errors.ts';
 import { OpenAiChatEngine } from '../engine/openai/index.ts';
-import { loadTokenizer } from '../text/index.ts';
+import { loadTokenizerFrom } from '../model/gguf/load-tokenizer.ts';
 import { aggregate } from './aggregate.ts';
 import {
   endpointPromptSource,
@@ -134,7 +134,7 @@ export async function runEvalCommand(o: EvalCommandOptions): Promise<EvalCommand
   });
   let prompts: PromptSource;
   if (o.tokenizer !== undefined) {
-    prompts = localPromptSource(loadTokenizer(o.tokenizer));
+    prompts = localPromptSource(loadTokenizerFrom(o.tokenizer));
   } else {
     prompts = endpointPromptSource(engine);
     await probeEndpointTokenizer(engine);

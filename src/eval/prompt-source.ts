@@ -89,7 +89,7 @@ export async function probeEndpointTokenizer(engine: ChatEngine): Promise<void> 
     await source.build('ping', 64);
   } catch (err) {
     throw new ConfigurationError(
-      `the endpoint cannot tokenize (${err instanceof Error ? err.message : String(err)}); pass --tokenizer <HF tokenizer folder>`,
+      `the endpoint cannot tokenize (${err instanceof Error ? err.message : String(err)}); pass --tokenizer <HF tokenizer folder, or the model's .gguf>`,
       { cause: err },
     );
   }

@@ -9,7 +9,7 @@ import { OpenAiChatEngine } from '../engine/openai/index.ts';
 import { AlgorithmConfigSchema, type RewardCombine } from '../spell/config.ts';
 import type { QaMetric } from '../spell/rules/index.ts';
 import { TASKS, type Task } from '../spell/task.ts';
-import { loadTokenizer } from '../text/index.ts';
+import { loadTokenizerFrom } from '../model/gguf/load-tokenizer.ts';
 import { runGenerate, type GenerateProgress, type GenerateResult } from './generate.ts';
 import type { KeepPolicy } from './keep-policy.ts';
 import type { Prices } from './summary.ts';
@@ -88,7 +88,7 @@ export async function runGenerateCommand(o: GenerateCommandOptions): Promise<Gen
 
   const counter: TokenCounter =
     o.tokenizer !== undefined
-      ? tokenizerCounter(loadTokenizer(o.tokenizer))
+      ? tokenizerCounter(loadTokenizerFrom(o.tokenizer))
       : await endpointCounter(engine, (why) =>
           o.onNotice(
             `token counts are ESTIMATED (4 characters per token): ${why}; pass --tokenizer for exact budgets`,

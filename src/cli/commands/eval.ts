@@ -113,8 +113,8 @@ export function registerEval(program: Command): void {
       'benchmark folder (paper suite), or a corpus folder / eval.jsonl (synthetic)',
     )
     .option(
-      '--tokenizer <DIR>',
-      'HF tokenizer folder for chat template + truncation (default: the endpoint /tokenize)',
+      '--tokenizer <DIR|GGUF>',
+      'HF tokenizer folder, or a .gguf file, for chat template + truncation (default: the endpoint /tokenize)',
     )
     .option('--tasks <LIST>', 'comma-separated subset of the suite tasks')
     .option('--limit <N>', 'only the first N questions of each task')

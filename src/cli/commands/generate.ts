@@ -132,8 +132,8 @@ export function registerGenerate(program: Command): void {
     .option('--top-p <X>', 'nucleus sampling, every role', '0.95')
     .option('--seed <S>', 'seeds cluster order, document draws and request seeds', '0')
     .option(
-      '--tokenizer <DIR>',
-      'HF tokenizer folder for exact token counts (else /tokenize, else an estimate)',
+      '--tokenizer <DIR|GGUF>',
+      'HF tokenizer folder, or a .gguf file, for exact token counts (else /tokenize, else an estimate)',
     )
     .option(
       '--duplicate-threshold <J>',

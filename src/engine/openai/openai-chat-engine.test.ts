@@ -31,6 +31,7 @@ interface PeerState {
   bodies: Record<string, unknown>[];
   paths: string[];
   raw200: string | null; // answer every completion with HTTP 200 and this JSON body
+  ignoreN: boolean; // answer one choice whatever n asks (as llama-cpp-python's server does)
 }
 
 let tok: HfTokenizer;
@@ -45,6 +46,7 @@ const state: PeerState = {
   bodies: [],
   paths: [],
   raw200: null,
+  ignoreN: false,
 };
 
 /** The peer's "model": seeded words, cut at stop strings or at max_tokens tokens. */
@@ -129,8 +131,9 @@ function handle(path: string, body: Record<string, unknown>, res: ServerResponse
     });
     return;
   }
-  const n = body.n === undefined ? 1 : Number(body.n);
-  if (!Number.isInteger(n) || n < 1) return badRequest(res, 'n must be >= 1');
+  const asked = body.n === undefined ? 1 : Number(body.n);
+  if (!Number.isInteger(asked) || asked < 1) return badRequest(res, 'n must be >= 1');
+  const n = state.ignoreN ? 1 : asked;
   const seed = typeof body.seed === 'number' ? body.seed : 0;
   const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 64;
   const stop = Array.isArray(body.stop) ? (body.stop as string[]) : [];
@@ -227,6 +230,7 @@ beforeEach(() => {
     bodies: [],
     paths: [],
     raw200: null,
+    ignoreN: false,
   });
 });
 
@@ -281,6 +285,36 @@ describe('chat and completions', () => {
     const c = await e.chat(QUESTION, { n: 4, seed: 8 });
     expect(b.choices).toEqual(a.choices);
     expect(c.choices).not.toEqual(a.choices);
+  });
+
+  test('a server that ignores n gets one request per sample, seeds seed+j, from then on', async () => {
+    state.ignoreN = true;
+    const e = engine();
+    const a = await e.chat(QUESTION, { n: 3, seed: 7, maxTokens: 8 });
+    expect(state.bodies.map((b) => [b.n, b.seed])).toEqual([
+      [3, 7],
+      [1, 8],
+      [1, 9],
+    ]);
+    expect(a.choices).toHaveLength(3);
+    const prompt = renderChat(tok, QUESTION, { addGenerationPrompt: true }).ids;
+    // Each sample is the server's first (index 0) sample under its own seed.
+    expect(a.choices.map((c) => c.text)).toEqual(
+      [7, 8, 9].map((seed) => generate(prompt, seed, 0, 8, []).text),
+    );
+    const perRequest = a.usage!.promptTokens / 3;
+    expect(perRequest).toBe(prompt.length);
+    state.bodies = [];
+    const b = await e.complete('the documents say', { n: 2, seed: 7 });
+    expect(state.bodies.map((x) => [x.n, x.seed])).toEqual([
+      [1, 7],
+      [1, 8],
+    ]);
+    expect(b.choices).toHaveLength(2);
+    // Without a seed the samples are asked for unseeded.
+    state.bodies = [];
+    await e.chat(QUESTION, { n: 2 });
+    expect(state.bodies.map((x) => x.seed)).toEqual([undefined, undefined]);
   });
 
   test('maxTokens cuts a choice with finish reason "length"', async () => {

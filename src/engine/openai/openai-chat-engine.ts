@@ -1,6 +1,7 @@
 /**
  * ChatEngine over any OpenAI-compatible server, through the official `openai` SDK: chat and text
- * completions (n > 1, seeds, stop strings, token-id prompts), vLLM-style `/tokenize` and
+ * completions (n > 1, seeds, stop strings, token-id prompts; n > 1 falls back to one request per
+ * sample on servers that ignore `n`, as llama.cpp's do), vLLM-style `/tokenize` and
  * `/detokenize`, a per-engine concurrency limit, and the SDK's own retries (5xx, 408, 429,
  * connection errors; exponential backoff honouring Retry-After) and timeouts. Every failure
  * surfaces as a RemoteEngineError carrying the endpoint and HTTP status.
@@ -100,6 +101,14 @@ function sortByIndex<T extends { index: number }>(choices: readonly T[]): T[] {
   return [...choices].sort((a, b) => a.index - b.index);
 }
 
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+function stripEndpoint(r: ChatResult & { endpoint: string }): ChatResult {
+  return { choices: r.choices, model: r.model, ...(r.usage ? { usage: r.usage } : {}) };
+}
+
 /**
  * An OpenAI-compatible ChatEngine.
  * @example
@@ -114,6 +123,8 @@ export class OpenAiChatEngine implements ChatEngine {
   /** The server root (baseURL without a trailing /v1), where vLLM serves /tokenize. */
   private readonly rootURL: string;
   private readonly timeoutMs: number;
+  /** Set once the server answered n > 1 with one choice (see sampleN). */
+  private ignoresN = false;
 
   constructor(options: OpenAiChatEngineOptions) {
     let url: URL;
@@ -147,6 +158,76 @@ export class OpenAiChatEngine implements ChatEngine {
 
   async chat(messages: readonly ChatMessage[], params: ChatParams = {}): Promise<ChatResult> {
     checkParams(params);
+    return this.sampleN(params, (p) => this.chatOnce(messages, p));
+  }
+
+  async complete(prompt: string | readonly number[], params: ChatParams = {}): Promise<ChatResult> {
+    checkParams(params);
+    return this.sampleN(params, (p) => this.completeOnce(prompt, p));
+  }
+
+  /**
+   * n samples. A server that answers n > 1 with a single choice ignores `n` (llama-cpp-python's
+   * server does, silently): from then on this engine asks such a server for one sample per
+   * request, sample j with seed + j when a seed is set, so the samples stay distinct and
+   * reproducible. Any other count than 1 or n is an error.
+   */
+  private async sampleN(
+    params: ChatParams,
+    once: (p: ChatParams) => Promise<ChatResult & { endpoint: string }>,
+  ): Promise<ChatResult> {
+    const n = params.n ?? 1;
+    const single = (j: number): ChatParams => ({
+      ...params,
+      n: 1,
+      ...(params.seed !== undefined ? { seed: params.seed + j } : {}),
+    });
+    const parts: ChatResult[] = [];
+    if (n === 1 || !this.ignoresN) {
+      const r = await once(params);
+      if (r.choices.length === n) return stripEndpoint(r);
+      if (n === 1 || r.choices.length !== 1) {
+        throw new RemoteEngineError(
+          `${r.endpoint} returned ${r.choices.length} choices, expected n=${n}`,
+          r.endpoint,
+          200,
+        );
+      }
+      this.ignoresN = true;
+      parts.push(r);
+    }
+    const rest = await Promise.all(
+      Array.from({ length: n - parts.length }, (_, i) => once(single(parts.length + i))),
+    );
+    for (const r of rest) {
+      if (r.choices.length !== 1) {
+        throw new RemoteEngineError(
+          `${r.endpoint} returned ${r.choices.length} choices, expected n=1`,
+          r.endpoint,
+          200,
+        );
+      }
+    }
+    parts.push(...rest);
+    const usages = parts.map((p) => p.usage);
+    const usage = usages.every((u): u is TokenUsage => u !== undefined)
+      ? {
+          promptTokens: sum(usages.map((u) => u.promptTokens)),
+          completionTokens: sum(usages.map((u) => u.completionTokens)),
+          totalTokens: sum(usages.map((u) => u.totalTokens)),
+        }
+      : undefined;
+    return {
+      choices: parts.flatMap((p) => p.choices),
+      model: parts[0].model,
+      ...(usage ? { usage } : {}),
+    };
+  }
+
+  private async chatOnce(
+    messages: readonly ChatMessage[],
+    params: ChatParams,
+  ): Promise<ChatResult & { endpoint: string }> {
     const body: Record<string, unknown> = {
       model: this.model,
       messages: messages.map((m) => ({ ...m })),
@@ -162,11 +243,13 @@ export class OpenAiChatEngine implements ChatEngine {
       ),
     );
     const choices = this.choicesOf(res, '/chat/completions', 'chat');
-    return this.result('/chat/completions', choices, res.usage, res.model, params);
+    return this.result('/chat/completions', choices, res.usage, res.model);
   }
 
-  async complete(prompt: string | readonly number[], params: ChatParams = {}): Promise<ChatResult> {
-    checkParams(params);
+  private async completeOnce(
+    prompt: string | readonly number[],
+    params: ChatParams,
+  ): Promise<ChatResult & { endpoint: string }> {
     const body: Record<string, unknown> = {
       model: this.model,
       prompt: typeof prompt === 'string' ? prompt : [...prompt],
@@ -177,7 +260,7 @@ export class OpenAiChatEngine implements ChatEngine {
       this.client.completions.create(body as unknown as OpenAI.CompletionCreateParamsNonStreaming),
     );
     const choices = this.choicesOf(res, '/completions', 'text');
-    return this.result('/completions', choices, res.usage, res.model, params);
+    return this.result('/completions', choices, res.usage, res.model);
   }
 
   async tokenize(input: TokenizeInput): Promise<number[]> {
@@ -232,19 +315,14 @@ export class OpenAiChatEngine implements ChatEngine {
     choices: ChatChoice[],
     usage: OpenAI.CompletionUsage | undefined | null,
     model: string | undefined,
-    params: ChatParams,
-  ): ChatResult {
-    const want = params.n ?? 1;
-    if (choices.length !== want) {
-      const endpoint = `${this.baseURL}${path}`;
-      throw new RemoteEngineError(
-        `${endpoint} returned ${choices.length} choices, expected n=${want}`,
-        endpoint,
-        200,
-      );
-    }
+  ): ChatResult & { endpoint: string } {
     const u = usageOf(usage);
-    return { choices, model: model ?? this.model, ...(u ? { usage: u } : {}) };
+    return {
+      choices,
+      model: model ?? this.model,
+      ...(u ? { usage: u } : {}),
+      endpoint: `${this.baseURL}${path}`,
+    };
   }
 
   /** Run one SDK call under the concurrency limit, turning SDK errors into RemoteEngineError. */
