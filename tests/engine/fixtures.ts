@@ -62,7 +62,10 @@ export interface ServeProcess {
 }
 
 /** Start `node bin/spell.js serve DIR --port 0 ...`; resolves once it prints its URL (30 s max). */
-export function startServeProcess(args: readonly string[]): Promise<ServeProcess> {
+export function startServeProcess(
+  args: readonly string[],
+  startTimeoutMs = 30_000,
+): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
     [join(ROOT, 'bin/spell.js'), 'serve', ...args, '--port', '0'],
@@ -87,8 +90,8 @@ export function startServeProcess(args: readonly string[]): Promise<ServeProcess
     let out = '';
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`spell serve did not start within 30 s; stderr: ${stderr}`));
-    }, 30_000);
+      reject(new Error(`spell serve did not start within ${startTimeoutMs} ms; stderr: ${stderr}`));
+    }, startTimeoutMs);
     child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);

@@ -7,9 +7,13 @@
  *  - the model's own chat template: rendered prompt ids equal apply_chat_template's;
  *  - next-token logits (top-20 values, 64 probe ids, logsumexp) at two positions of six prompts,
  *    one of 1,6xx tokens, within LOGIT_TOLERANCE;
- *  - greedy decoding: the same first 32 tokens for all six prompts.
+ *  - greedy decoding: the same first 32 tokens for all six prompts;
+ *  - `spell eval` and `spell generate` (the real CLI) against `spell serve` on the imported folder:
+ *    one question per task, a few tokens each — they run to the end through the model's own chat
+ *    template, tokenizer (/tokenize) and end-of-turn tokens.
  * Skips without the GGUF, fails without it under SPELL_REQUIRE_PEERS=1.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +27,30 @@ import { renderChat } from '../../src/text/chat.ts';
 import type { ChatMessage } from '../../src/text/chat.ts';
 import { loadTokenizer } from '../../src/text/tokenizer.ts';
 import type { HfTokenizer } from '../../src/text/tokenizer.ts';
+import { startServeProcess } from '../engine/fixtures.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Run the real CLI to completion (bounded); its exit code and output. */
+function spell(
+  args: readonly string[],
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'spell.js'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const hard = setTimeout(() => child.kill('SIGKILL'), 400_000);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      clearTimeout(hard);
+      resolve({ code, out, err });
+    });
+  });
+}
 
 const REF = join(import.meta.dirname, '..', 'fixtures', 'models', 'smollm2');
 // fp32 on both sides over 30 layers; summation order and RoPE angle precision differ. Measured
@@ -166,4 +194,57 @@ describe.skipIf(gguf === null)('SmolLM2-135M-Instruct from its GGUF, against tra
     },
     300_000,
   );
+
+  it('spell eval and spell generate run end to end against spell serve on the imported folder', async () => {
+    const serve = await startServeProcess([imported.outDir], 180_000);
+    try {
+      const evalDir = join(dir, 'eval');
+      const ev = await spell([
+        ...['eval', '--endpoint', `${serve.url}/v1`, '--model', 'model', '--suite', 'synthetic'],
+        ...['--tasks', 'qa,mc', '--limit', '1', '--n', '1', '--max-tokens', '8'],
+        ...['--max-input-len', '200', '--concurrency', '1', '--out', evalDir, '--no-progress'],
+      ]);
+      expect(ev.err).not.toMatch(/Error|\n\s+at /);
+      expect(ev.code).toBe(0);
+      const summary = JSON.parse(readFileSync(join(evalDir, 'summary.json'), 'utf8')) as {
+        generationFailures: number;
+        result: { tasks: { task: string; complete: number; samples: number }[] };
+      };
+      expect(summary.generationFailures).toBe(0);
+      expect(summary.result.tasks.map((t) => [t.task, t.complete, t.samples])).toEqual([
+        ['qa', 1, 1],
+        ['mc', 1, 1],
+      ]);
+      const samples = readFileSync(join(evalDir, 'samples.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { response: string; promptTokens: number });
+      for (const r of samples) {
+        // Middle-truncated to 200 tokens by the server's own tokenizer; a real (English) reply.
+        expect(r.promptTokens).toBe(200);
+        expect(r.response).toMatch(/[A-Za-z]{3}/);
+        expect(r.response).not.toContain('<|im_');
+      }
+
+      const out = join(dir, 'gen', 'data.jsonl');
+      const gen = await spell([
+        ...['generate', '--endpoint', `${serve.url}/v1`, '--model', 'model', '--out', out],
+        ...['--tasks', 'qa', '--questions', '1', '--max-attempts', '1', '--group-size', '2'],
+        ...['--votes', '0', '--max-tokens', '48', '--concurrency', '1', '--docs-per-question', '1'],
+      ]);
+      expect(gen.err).not.toMatch(/Error|\n\s+at /);
+      expect(gen.code).toBe(0);
+      const g = JSON.parse(readFileSync(`${out}.summary.json`, 'utf8')) as {
+        slots: number;
+        errors: number;
+        usage: { questioner: { calls: number; completionTokens: number } };
+      };
+      // SmolLM2-135M rarely writes the questioner's JSON in 48 tokens (issue 22), so the question
+      // may be rejected; what is checked is that the whole flow ran against the real model.
+      expect([g.slots, g.errors, g.usage.questioner.calls]).toEqual([1, 0, 1]);
+      expect(g.usage.questioner.completionTokens).toBeGreaterThan(0);
+    } finally {
+      await serve.stop();
+    }
+  }, 600_000);
 });
