@@ -15,7 +15,7 @@ function spell(...args: string[]) {
   const r = spawnSync(process.execPath, [join(root, 'bin', 'spell.js'), ...args], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 120_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -71,7 +71,7 @@ describe('text folders through the CLI', () => {
     const human = spell('data', 'stats', docs);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/clusters\s+3/);
-  });
+  }, 240_000);
 
   test('a file that is not UTF-8 stops stats with one line naming it; --skip-bad counts it', () => {
     const bad = join(dir, 'bad-docs');
@@ -86,7 +86,7 @@ describe('text folders through the CLI', () => {
     const lenient = spell('data', 'stats', bad, '--skip-bad');
     expect(lenient.code).toBe(0);
     expect(lenient.stdout).toMatch(/not_text\s+1/);
-  });
+  }, 240_000);
 
   test('a folder mixing JSONL and text is refused with exit code 2', () => {
     const mixed = join(dir, 'mixed');
@@ -96,7 +96,7 @@ describe('text folders through the CLI', () => {
     const r = spell('data', 'stats', mixed);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('mixes corpus files (a.jsonl) and text documents (notes.txt)');
-  });
+  }, 120_000);
 
   test('spell train plays one step on the bundled model over the text folder', async () => {
     const run = join(dir, 'run');

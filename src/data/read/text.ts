@@ -4,15 +4,17 @@
  * `documentChars` characters, and group a unit's documents (one loose file, or the files of one
  * folder) into clusters of at most `clusterChars` characters.
  *
- * Bounds are in characters because the reader has no tokenizer; English prose is about four
- * characters per token, so the default cluster bound (6000) keeps a responder prompt near 1.5K
- * tokens, under the local preset's `maxPromptTokens` (2048) with room for the question. A cluster
- * over the prompt budget would be refused at every draw, so a long unit becomes several clusters.
+ * Bounds are in characters because the reader has no tokenizer. The defaults fit the default run:
+ * the bundled model's small tokenizer reads English prose at about 2.2 characters per token, so a
+ * 3000-character cluster is at most about 1.4K tokens, under the local preset's `maxPromptTokens` (2048)
+ * with room for the prompt around it (a cluster over the budget would be refused at every draw, so
+ * a long unit becomes several clusters). A real model's tokenizer (about 4.5 characters per token)
+ * reads the same cluster as about 650 tokens; raise `data.text.clusterChars` for longer contexts.
  */
 import type { Cluster, TextBounds } from '../cluster.ts';
 import { parseTask, type Task } from '../../spell/task.ts';
 
-export const DEFAULT_TEXT_BOUNDS: TextBounds = { documentChars: 1500, clusterChars: 6000 };
+export const DEFAULT_TEXT_BOUNDS: TextBounds = { documentChars: 1000, clusterChars: 3000 };
 
 /** File name extensions read as text documents (compared lower-cased). */
 export const TEXT_EXTENSIONS: readonly string[] = ['.txt', '.md'];
