@@ -2,34 +2,15 @@
 // cache stays within its byte bound.
 import { describe, expect, it } from 'vitest';
 import type { SampleRequest } from '../core/policy-types.ts';
-import { qwen3Config } from './config.ts';
-import { allocSampleCache, copyCachePrefix, emptyDecodeScratch } from './decode.ts';
-import { ropeInvFreq } from './kernels/rope.ts';
+import { allocSampleCache, copyCachePrefix } from './decode.ts';
 import { Qwen3Model } from './model.ts';
+import { samplerContext, TINY_SAMPLER_CONFIG } from './testing/sampler-context.ts';
 import { PrefillCache } from './prefill-cache.ts';
 import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
 import type { SamplerContext } from './sampler.ts';
-import { allocWorkspace } from './workspace.ts';
 
-const config = qwen3Config({
-  hidden_size: 64,
-  intermediate_size: 96,
-  vocab_size: 97,
-  head_dim: 16,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-});
-
-function context(m: Qwen3Model, prefills?: PrefillCache): SamplerContext {
-  return {
-    config: m.config,
-    views: m.views,
-    workspaceFor: (T) => allocWorkspace(m.config, T),
-    invFreq: ropeInvFreq(m.config.ropeTheta, m.config.headDim),
-    scratch: emptyDecodeScratch(),
-    ...(prefills ? { prefills } : {}),
-  };
-}
+const config = TINY_SAMPLER_CONFIG;
+const context = samplerContext;
 
 function run(ctx: SamplerContext, req: SampleRequest): ReturnType<typeof sampleResult> {
   const job = startSample(ctx, req);

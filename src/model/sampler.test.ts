@@ -2,32 +2,13 @@
 // rules, started at different steps) produce exactly the tokens and logprobs each produces alone.
 import { describe, expect, it } from 'vitest';
 import type { SampleRequest } from '../core/policy-types.ts';
-import { qwen3Config } from './config.ts';
-import { emptyDecodeScratch } from './decode.ts';
-import { ropeInvFreq } from './kernels/rope.ts';
 import { Qwen3Model } from './model.ts';
+import { samplerContext, TINY_SAMPLER_CONFIG } from './testing/sampler-context.ts';
 import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
-import type { SampleJob, SamplerContext } from './sampler.ts';
-import { allocWorkspace } from './workspace.ts';
+import type { SampleJob } from './sampler.ts';
 
-const config = qwen3Config({
-  hidden_size: 64,
-  intermediate_size: 96,
-  vocab_size: 97,
-  head_dim: 16,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-});
-
-function context(m: Qwen3Model): SamplerContext {
-  return {
-    config: m.config,
-    views: m.views,
-    workspaceFor: (T) => allocWorkspace(m.config, T),
-    invFreq: ropeInvFreq(m.config.ropeTheta, m.config.headDim),
-    scratch: emptyDecodeScratch(),
-  };
-}
+const config = TINY_SAMPLER_CONFIG;
+const context = samplerContext;
 
 const params = { maxTokens: 12, temperature: 1, topP: 1, topK: -1 };
 const REQUESTS: SampleRequest[] = [
