@@ -56,7 +56,7 @@ function serve(extra: string[] = []): Promise<Served> {
   let err = '';
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   return new Promise<Served>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`serve did not start: ${err}`)), 60_000);
+    const t = setTimeout(() => rej(new Error(`serve did not start: ${err}`)), 300_000);
     child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /listening on (\S+)/.exec(out);

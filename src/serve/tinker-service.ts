@@ -5,8 +5,10 @@
  * create_sampling_session, asample, samplers/{id}, retrieve_future (long poll, then `try_again`),
  * client/config and telemetry stubs.
  *
- * Each training model owns one engine; its requests run in seq_id order (model-queue.ts) and every
- * call into one engine is serialised (EngineSlot), so sampling never races a training step.
+ * Each training model owns one engine; its requests run in seq_id order (model-queue.ts) and the
+ * calls into one engine are ordered (EngineSlot): samples run together (batched by the engine), a
+ * training step alone, so sampling never races a training step. A sample stops when its future's
+ * owner goes away: its Tinker session finishes, its model is unloaded, or the server closes.
  * Ephemeral sampler saves bind a sampling session to (model, sampler version): the engine keeps only
  * its latest sampler weights, so an outdated session is refused rather than silently served newer
  * weights. Named sampler saves and `model_path` sessions get their own engine loaded from disk.

@@ -21,16 +21,16 @@ export interface RawOptions {
 }
 
 export interface ServeClient {
-  raw(path: string, opts?: RawOptions): Promise<Answer>;
+  raw: (path: string, opts?: RawOptions) => Promise<Answer>;
   /** POST a JSON body (a string is sent as it is) with Content-Type application/json. */
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
+  post: (path: string, body: unknown, headers?: Record<string, string>) => Promise<Answer>;
   /** Poll a Tinker future until it is no longer `try_again` (bounded). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- retrieve_future results are untyped JSON
-  result(requestId: string): Promise<any>;
+  result: (requestId: string) => Promise<any>;
   /** A new Tinker session id. */
-  session(): Promise<string>;
+  session: () => Promise<string>;
   /** `GET /stats`. */
-  stats(): Promise<Record<string, number>>;
+  stats: () => Promise<Record<string, number>>;
 }
 
 /** A client of the server at `baseUrl` (read when a request is made, so it may be set later). */
