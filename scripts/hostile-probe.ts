@@ -354,7 +354,7 @@ const probes: Record<string, () => Promise<unknown>> = {
         ...result,
         seconds: Math.round((performance.now() - t0) / 100) / 10,
         rss_mb: { before, peak },
-        ...(st?.ok ? { stats: (await st.json()) } : {}),
+        ...(st?.ok ? { stats: await st.json() } : {}),
       };
     } finally {
       await s.stop();
