@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Datum } from '../core/policy-types.ts';
 import { Rng } from '../core/rng.ts';
 import { qwen3Config } from './config.ts';
-import { activeNativeAddon, gemmBackend, setGemmBackend } from './kernels/gemm.ts';
+import { gemmBackend, setGemmBackend } from './kernels/gemm.ts';
+import { testableGemmBackends } from './testing/gemm-backends.ts';
 import { loraConfig } from './lora.ts';
 import { Qwen3Model } from './model.ts';
 import { buildPack, planSharing } from './shared-prefix.ts';
@@ -118,17 +119,7 @@ describe('planSharing', () => {
 
 const saved = gemmBackend();
 afterAll(() => setGemmBackend(saved));
-const nativeBuilt = (() => {
-  try {
-    setGemmBackend('native');
-    return activeNativeAddon() !== null;
-  } catch {
-    return false;
-  } finally {
-    setGemmBackend(saved);
-  }
-})();
-const backends = nativeBuilt ? (['native', 'js'] as const) : (['js'] as const);
+const backends = testableGemmBackends();
 
 /**
  * A mixed call: a group of three over one prompt (differing weights, one answer a prefix of
