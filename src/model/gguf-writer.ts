@@ -216,10 +216,7 @@ function tokenizerKvs(dir: string, c: Qwen3Config): [string, KvValue][] {
     }
   }
   const merges = tj.model.merges.map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`));
-  // llama.cpp picks its pre-tokenizer regex by name; Qwen2's regex is the one spell's BPE uses.
-  const pre = JSON.stringify(tj.pre_tokenizer ?? '').includes('(?:[sS]|[tT]|[rR][eE]')
-    ? 'qwen2'
-    : 'gpt2';
+  const pre = llamaCppPreName(tj.pre_tokenizer);
   const kvs: [string, KvValue][] = [
     ['tokenizer.ggml.model', { t: 'str', v: 'gpt2' }],
     ['tokenizer.ggml.pre', { t: 'str', v: pre }],
@@ -337,4 +334,16 @@ export function writeGguf(file: string, w: GgufSource, dtype: GgufDtype, name: s
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * llama.cpp picks its pre-tokenizer regex by name and refuses names it does not know (its GPT-2
+ * entry is spelled "gpt-2"): Qwen2's split regex, SmolLM's single digits before GPT-2's byte-level
+ * split, or GPT-2's alone.
+ */
+export function llamaCppPreName(preTokenizer: unknown): string {
+  const text = JSON.stringify(preTokenizer ?? '');
+  if (text.includes('(?:[sS]|[tT]|[rR][eE]')) return 'qwen2';
+  if (/"individual_digits":\s*true/.test(text)) return 'smollm';
+  return 'gpt-2';
 }

@@ -4,11 +4,8 @@
  * controller) keeps running while the model computes. Errors thrown in the worker come back as
  * the same spell error classes (by name), with the worker's message.
  */
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { tsWorkerBootstrap } from '../core/ts-worker.ts';
 import {
   CheckpointError,
   ConfigurationError,
@@ -45,21 +42,6 @@ export interface ModelRunnerOptions {
   readonly lora?: LoraOptions;
 }
 
-/**
- * The worker is TypeScript: a one-line eval'd bootstrap registers tsx (resolved from this
- * package, so it works from any cwd) and then imports worker.ts.
- */
-function bootstrapCode(): string {
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
-  const worker = new URL('./worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`;
-}
-
 const ERROR_CLASSES: Record<string, new (message: string) => SpellError> = {
   EngineError,
   CheckpointError,
@@ -82,7 +64,9 @@ export class ModelRunner {
   modelInfo!: RunnerModelInfo;
 
   private constructor() {
-    this.worker = new Worker(bootstrapCode(), { eval: true });
+    this.worker = new Worker(tsWorkerBootstrap(new URL('./worker.ts', import.meta.url)), {
+      eval: true,
+    });
     this.worker.on('message', (res: RunnerResponse) => this.onMessage(res));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {

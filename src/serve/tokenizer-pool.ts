@@ -5,11 +5,8 @@
  * is freed with it) and it runs under a heap limit, so an enormous prompt fails alone (413) instead
  * of growing the server.
  */
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { tsWorkerBootstrap } from '../core/ts-worker.ts';
 import { ConfigurationError, DataError } from '../core/errors.ts';
 import type { ChatMessage, RenderOptions } from '../text/chat.ts';
 import { HttpError } from './http-util.ts';
@@ -52,17 +49,6 @@ export interface PromptEncoder {
 const RECYCLE_CHARS = 4 * 1024 * 1024;
 /** The worker's heap cap; a job that needs more fails with 413 rather than growing the server. */
 const WORKER_HEAP_MB = 1024;
-
-function bootstrapCode(): string {
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
-  const worker = new URL('./tokenizer-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`;
-}
 
 interface Live {
   readonly worker: Worker;
@@ -111,11 +97,14 @@ export class TokenizerPool implements PromptEncoder {
   private start(): Live {
     if (this.closed) throw new HttpError(503, 'the server is shutting down');
     if (this.live) return this.live;
-    const worker = new Worker(bootstrapCode(), {
-      eval: true,
-      workerData: { dir: this.dir },
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-    });
+    const worker = new Worker(
+      tsWorkerBootstrap(new URL('./tokenizer-worker.ts', import.meta.url)),
+      {
+        eval: true,
+        workerData: { dir: this.dir },
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      },
+    );
     worker.unref();
     this.workersStarted++;
     const pending: Live['pending'] = new Map();

@@ -23,6 +23,10 @@ describe('usage errors', () => {
     ],
     [['train', '--stepz', '3'], /unknown option '--stepz'/],
     [['no-such-command'], /unknown command/],
+    [
+      ['export', 'assets/model', '--out', 'never-written', '--format', 'onnx'],
+      /--format must be one of hf, gguf, got "onnx"/,
+    ],
   ])('spell %j', (args, message) => {
     const r = spell(...args);
     expect(r.code).toBe(2);

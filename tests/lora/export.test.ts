@@ -21,6 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultModelDir } from '../../src/assets.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint.ts';
 import { exportModel } from '../../src/model/export.ts';
+import { llamaCppPreName } from '../../src/model/gguf-writer.ts';
 import { loraConfig } from '../../src/model/lora.ts';
 import { loadModelFolder } from '../../src/model/model-folder.ts';
 import type { Qwen3Model } from '../../src/model/model.ts';
@@ -172,4 +173,30 @@ describe('spell export', () => {
       expect(f16).toEqual(spellTokens);
     },
   );
+});
+
+describe('the GGUF pre-tokenizer name', () => {
+  it('names the regex llama.cpp must use, in llama.cpp’s own spelling', () => {
+    const byteLevel = { type: 'ByteLevel', add_prefix_space: false, use_regex: true };
+    expect(llamaCppPreName(byteLevel)).toBe('gpt-2');
+    expect(llamaCppPreName(undefined)).toBe('gpt-2');
+    expect(
+      llamaCppPreName({
+        type: 'Sequence',
+        pretokenizers: [{ type: 'Digits', individual_digits: true }, byteLevel],
+      }),
+    ).toBe('smollm');
+    expect(
+      llamaCppPreName({
+        type: 'Sequence',
+        pretokenizers: [
+          {
+            type: 'Split',
+            pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|(?:[sS]|[tT]|[rR][eE]" },
+          },
+          byteLevel,
+        ],
+      }),
+    ).toBe('qwen2');
+  });
 });

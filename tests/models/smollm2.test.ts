@@ -13,15 +13,19 @@
  *    template, tokenizer (/tokenize) and end-of-turn tokens.
  * Skips without the GGUF, fails without it under SPELL_REQUIRE_PEERS=1.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportModel } from '../../src/model/export.ts';
+import { loadTokenizerFrom } from '../../src/model/gguf/load-tokenizer.ts';
+import { readGgufHeader } from '../../src/model/gguf/reader.ts';
 import { importModel } from '../../src/model/import-model.ts';
 import type { ImportResult } from '../../src/model/import-model.ts';
 import { loadModelFolder } from '../../src/model/model-folder.ts';
 import type { Qwen3Model } from '../../src/model/model.ts';
+import { peerRequired } from '../../src/model/testing/required-peers.ts';
 import { smollm2Gguf } from '../../src/model/testing/smollm2.ts';
 import { renderChat } from '../../src/text/chat.ts';
 import type { ChatMessage } from '../../src/text/chat.ts';
@@ -52,6 +56,13 @@ function spell(
   });
 }
 
+const LLAMA_PY = join(
+  resolve(process.env.SPELL_PEERS_HOME ?? 'peers/.venv'),
+  'llamacpp',
+  'bin',
+  'python',
+);
+const CHECK_EXPORT = join(ROOT, 'peers', 'lora', 'check_export.py');
 const REF = join(import.meta.dirname, '..', 'fixtures', 'models', 'smollm2');
 // fp32 on both sides over 30 layers; summation order and RoPE angle precision differ. Measured
 // max |Δlogit| 6.9e-5 on the short prompts; tolerance 2e-3 leaves room for the long one.
@@ -246,5 +257,29 @@ describe.skipIf(gguf === null)('SmolLM2-135M-Instruct from its GGUF, against tra
     } finally {
       await serve.stop();
     }
+  }, 600_000);
+
+  it('spell export --format gguf writes a GGUF llama.cpp loads, with SmolLM2’s digit-splitting pre-tokenizer', () => {
+    const out = join(dir, 'gguf');
+    exportModel({ source: imported.outDir, out, format: 'gguf', merge: true, ggufDtype: 'f32' });
+    const file = join(out, 'model.gguf');
+    // llama.cpp refuses a pre-tokenizer name it does not know ("gpt2" was refused; it says "gpt-2").
+    expect(readGgufHeader(file).metadata.get('tokenizer.ggml.pre')).toBe('smollm');
+    const line = 'In 2019 revenue rose 12.5% to 3,481 million.';
+    expect(loadTokenizerFrom(file).encode(line)).toEqual(tok.encode(line));
+    if (!existsSync(LLAMA_PY) && !peerRequired('llamacpp')) return;
+    const prompt = tok.encode('The capital of France is');
+    const theirs = JSON.parse(
+      execFileSync(LLAMA_PY, [CHECK_EXPORT, 'gguf', file, JSON.stringify(prompt), '8'], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      }),
+    ) as number[];
+    const ours = model.sample({
+      prompt,
+      numSamples: 1,
+      params: { maxTokens: 8, temperature: 0, topP: 1, topK: -1, seed: 0 },
+    }).sequences[0].tokens;
+    expect(theirs).toEqual(ours);
   }, 600_000);
 });

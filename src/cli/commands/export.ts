@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors.ts';
 import { exportModel } from '../../model/export.ts';
 import { RunDir } from '../../train/run-dir.ts';
+import { parseChoiceFlag } from '../flags.ts';
 
 interface ExportFlags {
   out: string;
@@ -52,19 +53,15 @@ export function registerExport(program: Command): void {
     .option('--base <dir>', "an adapter's base model folder (default: from adapter_config.json)")
     .option('--dtype <t>', 'gguf matrix type: f16 | f32', 'f16')
     .action((source: string, o: ExportFlags) => {
-      if (o.format !== 'hf' && o.format !== 'gguf') {
-        throw new ConfigurationError(`--format must be hf or gguf, got '${o.format}'`);
-      }
-      if (o.dtype !== 'f16' && o.dtype !== 'f32') {
-        throw new ConfigurationError(`--dtype must be f16 or f32, got '${o.dtype}'`);
-      }
+      const format = parseChoiceFlag(o.format, '--format', ['hf', 'gguf'] as const);
+      const ggufDtype = parseChoiceFlag(o.dtype, '--dtype', ['f16', 'f32'] as const);
       const res = exportModel({
         source: resolveExportSource(source),
         out: o.out,
-        format: o.format,
+        format,
         merge: o.merge === true,
         ...(o.base ? { base: resolve(o.base) } : {}),
-        ggufDtype: o.dtype,
+        ggufDtype,
       });
       process.stdout.write(`${res.kind} → ${res.out} (${res.files.join(', ')})\n`);
     });

@@ -40,6 +40,7 @@ const PRE: Readonly<Record<string, { pre: Record<string, unknown>; ignoreMerges:
     ignoreMerges: false,
   },
   gpt2: { pre: byteLevel(true), ignoreMerges: false },
+  'gpt-2': { pre: byteLevel(true), ignoreMerges: false },
   default: { pre: byteLevel(true), ignoreMerges: false },
   qwen2: {
     pre: { type: 'Sequence', pretokenizers: [split(QWEN2_SPLIT), byteLevel(false)] },
