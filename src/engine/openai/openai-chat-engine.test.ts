@@ -468,7 +468,8 @@ describe('failures', () => {
 
 describe('concurrency limit', () => {
   test('never more requests in flight than the limit, and every request completes', async () => {
-    state.delayMs = 50;
+    // Held long enough that two requests overlap even when a busy machine delays the second.
+    state.delayMs = 1000;
     const e = engine({ concurrency: 2 });
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) => e.chat(QUESTION, { seed: i })),
