@@ -1,7 +1,8 @@
 /*
  * N-API glue for the native kernels: exports sgemm(transA, transB, M, N, K, A, B, C, accumulate,
  * threads[, rowStable]), the attention kernels attnForward / attnBackward / attnDecode (argument
- * order as in attention.h, Float32Arrays then dims then threads), swigluForward / swigluBackward
+ * order as in attention.h, Float32Arrays then dims then threads, then the optional segments as
+ * segStart Int32Array and prefix), swigluForward / swigluBackward
  * and info(). Each instance owns one
  * persistent thread pool that sgemm and attention share. Context-aware (NAPI_MODULE_INIT): each Node worker thread that loads the
  * addon gets its own instance with its own packing buffers, so concurrent workers never share
@@ -100,18 +101,52 @@ static int attn_dims_ok(napi_env env, const char *name, int64_t Tq, int64_t Tk, 
   return 1;
 }
 
+/*
+ * The optional segments argument pair (segStart Int32Array or null, prefix): *seg stays NULL for
+ * null/undefined. Throws and returns 0 when a row's segment would hide the row from itself.
+ */
+static int get_segments(napi_env env, napi_value sv, napi_value pv, int64_t Tq, int64_t Tk,
+                        const int32_t **seg, int64_t *prefix) {
+  *seg = NULL;
+  *prefix = 0;
+  napi_valuetype t;
+  if (napi_typeof(env, sv, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) return 1;
+  bool is_ta = false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t len, off;
+  void *p;
+  if (napi_is_typedarray(env, sv, &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, sv, &type, &len, &p, &ab, &off) != napi_ok ||
+      type != napi_int32_array || napi_get_value_int64(env, pv, prefix) != napi_ok) {
+    napi_throw_type_error(env, NULL, "spell_gemm.attn: segStart must be an Int32Array, prefix an integer");
+    return 0;
+  }
+  const int32_t *s = (const int32_t *)p;
+  int ok = len >= (size_t)Tq && *prefix >= 0 && *prefix <= Tk;
+  for (int64_t i = 0; ok && i < Tq; i++) ok = s[i] >= 0 && s[i] <= Tk - Tq + i;
+  if (!ok) {
+    napi_throw_range_error(env, NULL, "spell_gemm.attn: segStart/prefix do not fit the rows");
+    return 0;
+  }
+  *seg = s;
+  return 1;
+}
+
 static int threads_of(int64_t t) { return t < 1 ? 1 : t > SPELL_MAX_THREADS ? SPELL_MAX_THREADS : (int)t; }
 
-/* attnForward(q, k, v, out, lse, Tq, Tk, NH, NKV, HD, threads) */
+/* attnForward(q, k, v, out, lse, Tq, Tk, NH, NKV, HD, threads[, segStart, prefix]) */
 static napi_value js_attn_forward(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
+  size_t argc = 13;
+  napi_value argv[13];
   spell_gemm_instance *inst;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&inst));
   float *a[5];
   size_t n[5];
   int64_t d[6];
-  if (argc != 11 || !get_arrays(env, argv, 5, a, n) || !get_ints(env, argv + 5, 6, d)) {
+  if ((argc != 11 && argc != 13) || !get_arrays(env, argv, 5, a, n) ||
+      !get_ints(env, argv + 5, 6, d)) {
     napi_throw_type_error(env, NULL, "spell_gemm.attnForward: expected 5 Float32Arrays and 6 integers");
     return NULL;
   }
@@ -122,22 +157,26 @@ static napi_value js_attn_forward(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "spell_gemm.attnForward: dims do not fit the buffers");
     return NULL;
   }
+  const int32_t *seg = NULL;
+  int64_t prefix = 0;
+  if (argc == 13 && !get_segments(env, argv[11], argv[12], Tq, Tk, &seg, &prefix)) return NULL;
   if (!spell_attn_forward(&inst->pool, threads_of(d[5]), a[0], a[1], a[2], a[3], a[4], Tq, Tk,
-                          (int)NH, (int)NKV, (int)HD))
+                          (int)NH, (int)NKV, (int)HD, seg, (long)prefix))
     napi_throw_error(env, NULL, "spell_gemm.attnForward: out of memory");
   return NULL;
 }
 
-/* attnBackward(q, k, v, out, lse, dout, dq, dk, dv, Tq, Tk, NH, NKV, HD, threads) */
+/* attnBackward(q, k, v, out, lse, dout, dq, dk, dv, Tq, Tk, NH, NKV, HD, threads[, segStart, prefix]) */
 static napi_value js_attn_backward(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
+  size_t argc = 17;
+  napi_value argv[17];
   spell_gemm_instance *inst;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&inst));
   float *a[9];
   size_t n[9];
   int64_t d[6];
-  if (argc != 15 || !get_arrays(env, argv, 9, a, n) || !get_ints(env, argv + 9, 6, d)) {
+  if ((argc != 15 && argc != 17) || !get_arrays(env, argv, 9, a, n) ||
+      !get_ints(env, argv + 9, 6, d)) {
     napi_throw_type_error(env, NULL, "spell_gemm.attnBackward: expected 9 Float32Arrays and 6 integers");
     return NULL;
   }
@@ -151,8 +190,11 @@ static napi_value js_attn_backward(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
+  const int32_t *seg = NULL;
+  int64_t prefix = 0;
+  if (argc == 17 && !get_segments(env, argv[15], argv[16], Tq, Tk, &seg, &prefix)) return NULL;
   if (!spell_attn_backward(&inst->pool, threads_of(d[5]), a[0], a[1], a[2], a[3], a[4], a[5], a[6],
-                           a[7], a[8], Tq, Tk, (int)NH, (int)NKV, (int)HD))
+                           a[7], a[8], Tq, Tk, (int)NH, (int)NKV, (int)HD, seg, (long)prefix))
     napi_throw_error(env, NULL, "spell_gemm.attnBackward: out of memory");
   return NULL;
 }
@@ -229,6 +271,9 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, obj, "mr", v));
   CHECK(napi_create_int32(env, spell_sgemm_nr(), &v));
   CHECK(napi_set_named_property(env, obj, "nr", v));
+  /* attnForward/attnBackward take the packed-sequence segments (older builds do not) */
+  CHECK(napi_get_boolean(env, true, &v));
+  CHECK(napi_set_named_property(env, obj, "segments", v));
   return obj;
 }
 

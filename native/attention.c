@@ -79,7 +79,8 @@ static inline long round16(long n) { return (n + 15) & ~15L; }
 typedef struct {
   const float *q, *k, *v, *out, *lse, *dout, *D;
   float *o, *l, *dq, *dk, *dv;
-  long Tq, Tk, past;
+  const int32_t *seg; /* per query row: start of its own segment (NULL: plain causal) */
+  long Tq, Tk, past, prefix;
   int NH, NKV, HD, G;
   float scale;
   long nqb, nkb, units;
@@ -97,6 +98,45 @@ static float *scratch(attn_ctx *c, long floats) {
 }
 
 static long take_unit(attn_ctx *c) { return __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED); }
+
+/*
+ * The keys of block [j0, j0 + nk) that query row i (at position t = past + i) sees: block offsets
+ * j < *lim, except the gap [*g0, *g1) a packed sequence leaves between the shared prefix and the
+ * row's own segment (row i sees keys [0, min(prefix, seg[i])) and [seg[i], t]). Returns how many
+ * keys are visible; 0 means the row skips the block.
+ */
+static inline int row_window(const attn_ctx *c, long i, long j0, int nk, int *lim, int *g0,
+                             int *g1) {
+  const long t = c->past + i;
+  *g0 = *g1 = 0;
+  *lim = 0;
+  if (t < j0) return 0;
+  const int n = t - j0 + 1 < nk ? (int)(t - j0 + 1) : nk;
+  *lim = n;
+  if (c->seg == NULL) return n;
+  const long s = c->seg[i], lo = s < c->prefix ? s : c->prefix;
+  long a = lo - j0, b = s - j0;
+  if (a < 0) a = 0;
+  if (b > n) b = n;
+  if (a >= b) return n;
+  *g0 = (int)a;
+  *g1 = (int)b;
+  return n - (int)(b - a);
+}
+
+/* Whether any of query rows i0..i0+nr sees a key of block [j0, j0 + nk). */
+static int block_needed(const attn_ctx *c, long i0, int nr, long j0, int nk) {
+  int lim, g0, g1;
+  for (int ii = 0; ii < nr; ii++)
+    if (row_window(c, i0 + ii, j0, nk, &lim, &g0, &g1) > 0) return 1;
+  return 0;
+}
+
+/* Scores outside a row's window become −inf, so their probabilities are exactly 0. */
+static inline void mask_row(float *s, int lim, int g0, int g1) {
+  for (int j = g0; j < g1; j++) s[j] = -INFINITY;
+  for (int j = lim; j < BK; j++) s[j] = -INFINITY;
+}
 
 /* ---- forward ---- */
 
@@ -120,16 +160,17 @@ static void fwd_unit(attn_ctx *c, int kvh, long qb, float *Qs, float *S, float *
   const long lastKey = c->past + i1 - 1;
   for (long j0 = 0; j0 <= lastKey; j0 += BK) {
     const int nk = (int)(lastKey + 1 - j0 < BK ? lastKey + 1 - j0 : BK);
+    if (!block_needed(c, i0, nr, j0, nk)) continue;
     transpose_block(Kt, c->k, j0, nk, KD, (long)kvh * HD, HD);
     for (int g = 0; g < G; g++) {
       for (int ii = 0; ii < nr; ii++) {
         const int r = g * BQ + ii;
-        const long t = c->past + i0 + ii;
-        if (t < j0) continue; /* the whole block is in this row's future */
-        const int lim = t - j0 + 1 < nk ? (int)(t - j0 + 1) : nk;
+        int lim, g0, g1;
+        /* the whole block is in this row's future or in its gap */
+        if (row_window(c, i0 + ii, j0, nk, &lim, &g0, &g1) == 0) continue;
         float *s = S + (long)r * BK;
         row_dot(Qs + (long)r * HD, Kt, HD, s);
-        for (int j = lim; j < BK; j++) s[j] = -INFINITY;
+        mask_row(s, lim, g0, g1);
         const float mNew = fmaxf(m[r], hmax(s));
         const float corr = expf(m[r] - mNew); /* 0 on the first block (m = −inf) */
         const vf mv = splat(mNew);
@@ -139,7 +180,8 @@ static void fwd_unit(attn_ctx *c, int kvh, long qb, float *Qs, float *S, float *
         if (corr != 1.0f)
           for (int d = 0; d < HD; d++) o[d] *= corr;
         const float *vb = c->v + j0 * KD + (long)kvh * HD;
-        for (int j = 0; j < lim; j++) axpy(o, s[j], vb + j * KD, HD);
+        for (int j = 0; j < g0; j++) axpy(o, s[j], vb + j * KD, HD);
+        for (int j = g1; j < lim; j++) axpy(o, s[j], vb + j * KD, HD);
         m[r] = mNew;
       }
     }
@@ -174,8 +216,10 @@ static void fwd_task(void *arg, int tid, int n) {
 
 int spell_attn_forward(spell_pool *pool, int threads, const float *q, const float *k,
                        const float *v, float *out, float *lse, long Tq, long Tk, int NH, int NKV,
-                       int HD) {
+                       int HD, const int32_t *seg, long prefix) {
   attn_ctx c = {0};
+  c.seg = seg;
+  c.prefix = prefix;
   c.q = q;
   c.k = k;
   c.v = v;
@@ -198,17 +242,18 @@ int spell_attn_forward(spell_pool *pool, int threads, const float *q, const floa
 
 /* ---- backward ---- */
 
-/* Scores and probabilities of one query row over a key block: p (BK) and dp = dout·v (BK). */
-static inline int row_probs(const attn_ctx *c, const float *Qs, const float *dO, const float *Kt,
-                            const float *Vt, long t, long j0, int nk, float lse, float *p,
-                            float *dp) {
-  const int lim = t - j0 + 1 < nk ? (int)(t - j0 + 1) : nk;
+/*
+ * Probabilities of one query row over a key block, p (BK), zero outside the row's window (see
+ * row_window), and dp = dout·v (BK).
+ */
+static inline void row_probs(const attn_ctx *c, const float *Qs, const float *dO, const float *Kt,
+                             const float *Vt, int lim, int g0, int g1, float lse, float *p,
+                             float *dp) {
   row_dot(Qs, Kt, c->HD, p);
   row_dot(dO, Vt, c->HD, dp);
   const vf lv = splat(lse);
-  for (int j = lim; j < BK; j++) p[j] = -INFINITY;
+  mask_row(p, lim, g0, g1);
   for (int v = 0; v < NV; v++) *(vf *)(p + v * VW) = vexp(*(vf *)(p + v * VW) - lv);
-  return lim;
 }
 
 /* Pass 1: dk, dv of one key block of one KV head, from every query row that sees it. */
@@ -227,14 +272,20 @@ static void bwd_kv_unit(attn_ctx *c, int kvh, long kb, float *Kt, float *Vt, flo
   for (int g = 0; g < G; g++) {
     const long h = (long)kvh * G + g;
     for (long i = iStart; i < c->Tq; i++) {
+      int lim, g0, g1;
+      if (row_window(c, i, j0, nk, &lim, &g0, &g1) == 0) continue;
       const float *qr = c->q + i * QD + h * HD;
       const float *dO = c->dout + i * QD + h * HD;
       for (int d = 0; d < HD; d++) Qs[d] = qr[d] * c->scale;
-      const int lim = row_probs(c, Qs, dO, Kt, Vt, c->past + i, j0, nk, c->lse[h * c->Tq + i], p, dp);
+      row_probs(c, Qs, dO, Kt, Vt, lim, g0, g1, c->lse[h * c->Tq + i], p, dp);
       const float Di = c->D[h * c->Tq + i];
-      for (int j = 0; j < lim; j++) {
-        axpy(dV + (long)j * HD, p[j], dO, HD);
-        axpy(dK + (long)j * HD, p[j] * (dp[j] - Di), Qs, HD);
+      /* keys [0, g0) and [g1, lim): nothing flows through the gap (g0 = g1 = 0 without one) */
+      for (int part = 0; part < 2; part++) {
+        const int ja = part == 0 ? 0 : g1, jb = part == 0 ? g0 : lim;
+        for (int j = ja; j < jb; j++) {
+          axpy(dV + (long)j * HD, p[j], dO, HD);
+          axpy(dK + (long)j * HD, p[j] * (dp[j] - Di), Qs, HD);
+        }
       }
     }
   }
@@ -259,21 +310,24 @@ static void bwd_q_unit(attn_ctx *c, int kvh, long qb, float *Kt, float *Vt, floa
   const long lastKey = c->past + i1 - 1;
   for (long j0 = 0; j0 <= lastKey; j0 += BK) {
     const int nk = (int)(lastKey + 1 - j0 < BK ? lastKey + 1 - j0 : BK);
+    if (!block_needed(c, i0, nr, j0, nk)) continue;
     transpose_block(Kt, c->k, j0, nk, KD, (long)kvh * HD, HD);
     transpose_block(Vt, c->v, j0, nk, KD, (long)kvh * HD, HD);
     const float *kb = c->k + j0 * KD + (long)kvh * HD;
     for (int g = 0; g < G; g++) {
       const long h = (long)kvh * G + g;
       for (int ii = 0; ii < nr; ii++) {
-        const long i = i0 + ii, t = c->past + i;
-        if (t < j0) continue;
+        const long i = i0 + ii;
+        int lim, g0, g1;
+        if (row_window(c, i, j0, nk, &lim, &g0, &g1) == 0) continue;
         const float *qr = c->q + i * QD + h * HD;
         const float *dO = c->dout + i * QD + h * HD;
         for (int d = 0; d < HD; d++) Qs[d] = qr[d] * c->scale;
-        const int lim = row_probs(c, Qs, dO, Kt, Vt, t, j0, nk, c->lse[h * c->Tq + i], p, dp);
+        row_probs(c, Qs, dO, Kt, Vt, lim, g0, g1, c->lse[h * c->Tq + i], p, dp);
         const float Di = c->D[h * c->Tq + i];
         float *dq = dQ + ((long)g * BQ + ii) * HD;
-        for (int j = 0; j < lim; j++) axpy(dq, p[j] * (dp[j] - Di), kb + j * KD, HD);
+        for (int j = 0; j < g0; j++) axpy(dq, p[j] * (dp[j] - Di), kb + j * KD, HD);
+        for (int j = g1; j < lim; j++) axpy(dq, p[j] * (dp[j] - Di), kb + j * KD, HD);
       }
     }
   }
@@ -321,8 +375,10 @@ static void bwd_q_task(void *arg, int tid, int n) {
 int spell_attn_backward(spell_pool *pool, int threads, const float *q, const float *k,
                         const float *v, const float *out, const float *lse, const float *dout,
                         float *dq, float *dk, float *dv, long Tq, long Tk, int NH, int NKV,
-                        int HD) {
+                        int HD, const int32_t *seg, long prefix) {
   attn_ctx c = {0};
+  c.seg = seg;
+  c.prefix = prefix;
   c.q = q;
   c.k = k;
   c.v = v;

@@ -11,17 +11,25 @@
 #ifndef SPELL_ATTENTION_H
 #define SPELL_ATTENTION_H
 #include "pool.h"
+#include <stdint.h>
+
+/*
+ * Segments of a packed sequence (several sequences sharing a prefix laid out one after another):
+ * with seg non-NULL, query row i sees keys [0, min(prefix, seg[i])) and [seg[i], Tk − Tq + i]
+ * instead of every key up to its position; seg[i] ≤ Tk − Tq + i, so each row sees itself. NULL
+ * (prefix ignored) is the plain causal mask.
+ */
 
 /* out = softmax(q·kᵀ/√HD)·v, lse = log Σ exp(q·kᵀ/√HD) per row. Returns 0 when out of memory. */
 int spell_attn_forward(spell_pool *pool, int threads, const float *q, const float *k,
                        const float *v, float *out, float *lse, long Tq, long Tk, int NH, int NKV,
-                       int HD);
+                       int HD, const int32_t *seg, long prefix);
 
 /* Accumulates dq, dk, dv (+=) from dout, given the forward's out and lse. 0 when out of memory. */
 int spell_attn_backward(spell_pool *pool, int threads, const float *q, const float *k,
                         const float *v, const float *out, const float *lse, const float *dout,
                         float *dq, float *dk, float *dv, long Tq, long Tk, int NH, int NKV,
-                        int HD);
+                        int HD, const int32_t *seg, long prefix);
 
 /*
  * One query row (all NH heads, q (NH, HD)) at position Tk − 1 over a cache of L ≥ Tk positions laid

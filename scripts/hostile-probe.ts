@@ -56,7 +56,7 @@ function serve(extra: string[] = []): Promise<Served> {
   let err = '';
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   return new Promise<Served>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`serve did not start: ${err}`)), 60_000);
+    const t = setTimeout(() => rej(new Error(`serve did not start: ${err}`)), 300_000);
     child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /listening on (\S+)/.exec(out);
@@ -253,6 +253,108 @@ const probes: Record<string, () => Promise<unknown>> = {
         exit: code,
         ms: Math.round(performance.now() - t0),
         stderr_lines: err.trim().split('\n').length,
+      };
+    } finally {
+      await s.stop();
+    }
+  },
+  /**
+   * Cancellation: a long chat completion whose client hangs up after 1 s, then a 1-token request.
+   * Its latency, against a 1-token request on an idle server, shows how long the abandoned
+   * sampling kept the model busy; `/stats` (when the server has it) counts the tokens directly.
+   */
+  async cancel() {
+    const s = await serve();
+    try {
+      const pid = s.pid;
+      const stats = async (): Promise<Record<string, number> | undefined> => {
+        const r = await fetch(`${s.url}/stats`).catch(() => undefined);
+        return r?.ok ? ((await r.json()) as Record<string, number>) : undefined;
+      };
+      const short = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 };
+      const idle = await post(s.url, '/v1/chat/completions', short);
+      const before = rssMb(pid);
+      const ctl = new AbortController();
+      const long = fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          messages: [{ role: 'user', content: 'hi' }],
+          n: 16,
+          max_tokens: 3000,
+          temperature: 1,
+        }),
+        signal: ctl.signal,
+      }).catch(() => undefined);
+      await sleep(1500);
+      const rssAtAbort = rssMb(pid);
+      const atAbort = await stats();
+      ctl.abort();
+      await long;
+      const after = await post(s.url, '/v1/chat/completions', short);
+      await sleep(500);
+      const settled = await stats();
+      return {
+        idle_short_ms: Math.round(idle.ms),
+        short_after_abort_ms: Math.round(after.ms),
+        rss_mb: { before, at_abort: rssAtAbort, after_500ms: rssMb(pid) },
+        ...(atAbort && settled
+          ? {
+              tokens_at_abort: atAbort.tokens_generated,
+              tokens_after_abort: settled.tokens_generated - atAbort.tokens_generated - 1,
+              requests_cancelled: settled.requests_cancelled,
+              kv_in_use_bytes: settled.kv_in_use_bytes,
+            }
+          : {}),
+      };
+    } finally {
+      await s.stop();
+    }
+  },
+  /**
+   * KV admission: 32 concurrent asamples of 2,000 tokens each under a 16 MiB KV budget (each needs
+   * 4 MiB at its worst): how many are admitted, the RSS peak, and (with /stats) the KV peak.
+   */
+  async kvMany() {
+    const s = await serve(['--kv-budget-mb', '16']);
+    try {
+      const pid = s.pid;
+      const before = rssMb(pid);
+      const t0 = performance.now();
+      const { result, peak } = await withRssPeak(pid, async () => {
+        const submitted = await Promise.all(
+          Array.from({ length: 32 }, (_, i) =>
+            post(s.url, '/api/v1/asample', {
+              base_model: 'model',
+              prompt: { chunks: [{ type: 'encoded_text', tokens: [1, 2, 3] }] },
+              num_samples: 1,
+              sampling_params: { max_tokens: 2000, temperature: 1, seed: i },
+            }),
+          ),
+        );
+        const done = await Promise.all(
+          submitted
+            .filter((r) => r.status === 200)
+            .map(async (r) => {
+              const id = (JSON.parse(r.text) as { request_id: string }).request_id;
+              for (;;) {
+                const f = await post(s.url, '/api/v1/retrieve_future', { request_id: id });
+                const j = JSON.parse(f.text) as {
+                  type?: string;
+                  sequences?: { tokens: number[] }[];
+                };
+                if (j.type !== 'try_again') return j.sequences?.[0]?.tokens.length ?? -1;
+              }
+            }),
+        );
+        return { statuses: summarize(submitted.map((r) => r.status)), lengths: summarize(done) };
+      });
+      const st = await fetch(`${s.url}/stats`).catch(() => undefined);
+      return {
+        ...result,
+        seconds: Math.round((performance.now() - t0) / 100) / 10,
+        rss_mb: { before, peak },
+        ...(st?.ok ? { stats: await st.json() } : {}),
       };
     } finally {
       await s.stop();

@@ -12,6 +12,8 @@ sides under the same load). Token ids are the ones spell uses: (i * 7919) % voca
   {"op": "decode", "batch": B, "ctx": 1024, "steps": S}   -> {"seconds": s}  (the S steps only)
   {"op": "train", "T": 2048}                              -> {"seconds": s}  (fwd + bwd + AdamW)
   {"op": "group", "prompt": P, "G": G, "answer": A, "shared": bool} -> {"seconds": s}
+  {"op": "group_train", "prompt": P, "G": G, "answer": A}   -> {"seconds": s}  (one padded batch
+      of G prompt+answer sequences, loss on the answers, fwd + bwd + AdamW)
 """
 import json
 import sys
@@ -64,6 +66,25 @@ def torch_op(cmd):
         x = torch.tensor([ids(cmd["T"] + 1, STATE["vocab"])])
         t0 = time.perf_counter()
         loss = model(x[:, :-1], labels=x[:, :-1]).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        dt = time.perf_counter() - t0
+        model.eval()
+        return {"seconds": dt, "loss": float(loss)}
+    if op == "group_train":
+        # spell's bench datums: the prompt ids(P), then answer i is ids(A + 1, offset 1000·(i+1))
+        model.train()
+        opt = STATE.get("opt") or torch.optim.AdamW(model.parameters(), lr=1e-6)
+        STATE["opt"] = opt
+        P, G, A, V = cmd["prompt"], cmd["G"], cmd["answer"], STATE["vocab"]
+        seqs = [ids(P, V) + [((j + 1000 * (i + 1)) * 7919) % V for j in range(A + 1)]
+                for i in range(G)]
+        x = torch.tensor(seqs)
+        labels = x.clone()
+        labels[:, :P] = -100
+        t0 = time.perf_counter()
+        loss = model(x, labels=labels).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)

@@ -1,16 +1,25 @@
 /**
- * `spell bench lora`: one LoRA training step (forwardBackward + optimStep) against one full
- * fine-tuning step of the same model on the same tokens, measured in one run with the steps
- * interleaved (so both see the same machine load): seconds per step, the ratio, the bytes of
- * training state each keeps (gradients + Adam moments; LoRA also its adapters and the merged
- * copy sampling reads), and the process RSS after each engine's first step. Default model:
- * SmolLM2-135M's shape with random weights (weights do not change the cost).
+ * `spell bench lora`: a LoRA training step (forwardBackward + AdamW) against a full fine-tuning
+ * step of the same model on the same tokens. Each mode runs in its own child process
+ * (lora-bench-child.ts), so each has its own peak RSS; the parent alternates single steps between
+ * them (full, LoRA, LoRA, full, …) so machine load that comes and goes falls on both alike. The
+ * report gives tokens/s and seconds per step (median of the timed steps, after one untimed warm-up
+ * step each), peak RSS and ArrayBuffer bytes per mode, the training state each keeps by buffer,
+ * the optimizer state bytes, parameter counts, and full/LoRA ratios. Default model: SmolLM2-135M's
+ * shape with random weights (weights do not change the cost); `modelDir` loads a real folder.
  */
-import { qwen3Config } from '../model/config.ts';
-import type { Qwen3Config } from '../model/config.ts';
-import { loraConfig } from '../model/lora.ts';
-import { Qwen3Model } from '../model/model.ts';
-import { Rng } from '../core/rng.ts';
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type {
+  BenchMode,
+  ChildAnswer,
+  ChildInitAnswer,
+  ChildRequest,
+  ChildStepAnswer,
+} from './lora-bench-child.ts';
 
 /** SmolLM2-135M-Instruct's config.json (Llama family). */
 export const SMOLLM2_135M: Readonly<Record<string, unknown>> = {
@@ -32,101 +41,224 @@ export const SMOLLM2_135M: Readonly<Record<string, unknown>> = {
 };
 
 export interface LoraBenchOptions {
+  /** An HF model folder; null: random weights of `hfConfig`'s shape. */
+  readonly modelDir: string | null;
   readonly hfConfig: Readonly<Record<string, unknown>>;
   readonly tokens: number;
   readonly steps: number;
   readonly rank: number;
+  /** Called after each step (progress on stderr). */
+  readonly onStep?: (mode: BenchMode, step: ChildStepAnswer) => void;
+}
+
+export interface LoraBenchMode {
+  readonly trainableParams: number;
+  /** Median over the timed steps of forwardBackward + optimStep. */
+  readonly stepSeconds: number;
+  readonly tokensPerSec: number;
+  readonly forwardBackwardSeconds: number;
+  readonly optimSeconds: number;
+  /** The warm-up step (allocates gradients, moments and the workspace), not in the median. */
+  readonly firstStepSeconds: number;
+  readonly stepSecondsAll: readonly number[];
+  /** LoRA: median time to rebuild the merged sampling weights after a step (not in stepSeconds). */
+  readonly mergeSeconds: number | null;
+  /** Peak RSS of this mode's process during the steps (MiB; see peakResetAfterLoad). */
+  readonly peakRssMb: number;
+  readonly rssAfterLoadMb: number;
+  readonly peakResetAfterLoad: boolean;
+  /** process.memoryUsage().arrayBuffers after the last step: weights, state and workspaces. */
+  readonly arrayBufferBytes: number;
+  /** Training state by buffer, computed from the layouts (F32). */
+  readonly stateBytes: Readonly<Record<string, number>>;
+  /** Adam's two moments of the trainable parameters. */
+  readonly optimizerBytes: number;
+  readonly lossFirst: number;
+  readonly lossLast: number;
 }
 
 export interface LoraBenchReport {
+  readonly bench: 'lora';
   readonly model: string;
+  readonly gemm: string;
   readonly params: number;
   readonly tokens: number;
   readonly steps: number;
   readonly rank: number;
+  readonly loraAlpha: number;
+  readonly loraTargets: readonly string[];
   readonly adapterParams: number;
-  readonly full: {
-    readonly stepSeconds: number;
-    readonly stateBytes: number;
-    readonly optimizerBytes: number;
-    readonly rssAfterFirstStepMb: number;
+  readonly schedule: string;
+  readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
+  readonly full: LoraBenchMode;
+  readonly lora: LoraBenchMode;
+  readonly ratios: {
+    /** LoRA tokens/s ÷ full tokens/s (> 1: LoRA is faster). */
+    readonly speedup: number;
+    readonly forwardBackward: number;
+    readonly optim: number;
+    /** full ÷ LoRA. */
+    readonly peakRss: number;
+    readonly arrayBuffers: number;
+    readonly optimizerState: number;
+    readonly trainableParams: number;
   };
-  readonly lora: {
-    readonly stepSeconds: number;
-    readonly stateBytes: number;
-    readonly optimizerBytes: number;
-    readonly rssAfterFirstStepMb: number;
-  };
-  /** full seconds per step / LoRA seconds per step (> 1: LoRA is faster). */
-  readonly speedup: number;
-  readonly optimizerStateRatio: number;
 }
 
-const ADAM = {
-  learningRate: 1e-4,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0.01,
-  gradClipNorm: 1,
-};
-
-function median(xs: number[]): number {
+function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
-/** Run the comparison (allocates two models; SmolLM2 shape needs about 3 GB). */
-export function runLoraBench(o: LoraBenchOptions): LoraBenchReport {
-  const config: Qwen3Config = qwen3Config(o.hfConfig);
-  const rng = new Rng(7);
-  const seq = Array.from({ length: o.tokens + 1 }, () => rng.int(config.vocabSize));
-  const data = [{ modelInput: seq.slice(0, -1), targetTokens: seq.slice(1) }];
-  const mb = (): number => Math.round(process.memoryUsage().rss / 2 ** 20);
-  const full = Qwen3Model.random(config, 1);
-  const step = (m: Qwen3Model): number => {
-    const t0 = performance.now();
-    m.forwardBackward(data, 'cross_entropy');
-    m.optimStep(ADAM);
-    return (performance.now() - t0) / 1000;
-  };
-  const fullTimes = [step(full)];
-  const fullRss = mb();
-  const lora = new Qwen3Model(config, full.params.slice());
-  lora.enableLora(loraConfig({ rank: o.rank }));
-  const loraTimes = [step(lora)];
-  void lora.samplingViews; // the merged copy sampling reads is part of LoRA's footprint
-  const loraRss = mb();
-  for (let i = 1; i < o.steps; i++) {
-    fullTimes.push(step(full));
-    loraTimes.push(step(lora));
+/** A forked engine process answering one request at a time. */
+class ChildEngine {
+  private readonly child: ChildProcess;
+  private waiting: ((a: ChildAnswer) => void) | null = null;
+  private exitMessage: string | null = null;
+
+  constructor() {
+    const require = createRequire(import.meta.url);
+    const tsx = pathToFileURL(require.resolve('tsx')).href;
+    this.child = fork(fileURLToPath(new URL('./lora-bench-child.ts', import.meta.url)), [], {
+      execArgv: ['--import', tsx, '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (a: ChildAnswer) => {
+      const w = this.waiting;
+      this.waiting = null;
+      w?.(a);
+    });
+    this.child.on('exit', (code, signal) => {
+      this.exitMessage = `bench engine process exited (code ${code}, signal ${signal})`;
+      const w = this.waiting;
+      this.waiting = null;
+      w?.({ kind: 'error', message: this.exitMessage });
+    });
   }
-  const n = full.table.totalSize;
-  const a = lora.lora?.table.totalSize ?? 0;
-  let mergedFloats = 0;
-  for (const e of lora.lora?.table.entries ?? []) mergedFloats += e.inDim * e.outDim;
-  const fullStep = median(fullTimes);
-  const loraStep = median(loraTimes);
+
+  async request<K extends ChildAnswer['kind']>(
+    req: ChildRequest,
+    kind: K,
+  ): Promise<Extract<ChildAnswer, { kind: K }>> {
+    const a = await new Promise<ChildAnswer>((resolve) => {
+      if (this.exitMessage) {
+        resolve({ kind: 'error', message: this.exitMessage });
+        return;
+      }
+      this.waiting = resolve;
+      this.child.send(req);
+    });
+    if (a.kind === 'error') throw new Error(`bench lora: ${a.message}`);
+    if (a.kind !== kind) throw new Error(`bench lora: expected a ${kind} answer, got ${a.kind}`);
+    return a as Extract<ChildAnswer, { kind: K }>;
+  }
+
+  close(): void {
+    if (this.exitMessage === null) this.child.kill();
+  }
+}
+
+function summarise(
+  init: ChildInitAnswer,
+  steps: readonly ChildStepAnswer[],
+  peakRssMb: number,
+  tokens: number,
+): LoraBenchMode {
+  const timed = steps.slice(1);
+  const total = timed.map((s) => s.forwardBackwardSeconds + s.optimSeconds);
+  const stepSeconds = median(total);
+  const first = steps[0];
+  const last = steps[steps.length - 1];
   return {
-    model: String((o.hfConfig.architectures as string[] | undefined)?.[0] ?? config.family),
-    params: n,
-    tokens: o.tokens,
-    steps: o.steps,
-    rank: o.rank,
-    adapterParams: a,
-    full: {
-      stepSeconds: fullStep,
-      stateBytes: 3 * n * 4,
-      optimizerBytes: 2 * n * 4,
-      rssAfterFirstStepMb: fullRss,
-    },
-    lora: {
-      stepSeconds: loraStep,
-      stateBytes: (4 * a + mergedFloats) * 4,
-      optimizerBytes: 2 * a * 4,
-      rssAfterFirstStepMb: loraRss,
-    },
-    speedup: fullStep / loraStep,
-    optimizerStateRatio: (2 * n) / (2 * a),
+    trainableParams: init.trainableParams,
+    stepSeconds,
+    tokensPerSec: tokens / stepSeconds,
+    forwardBackwardSeconds: median(timed.map((s) => s.forwardBackwardSeconds)),
+    optimSeconds: median(timed.map((s) => s.optimSeconds)),
+    firstStepSeconds: first.forwardBackwardSeconds + first.optimSeconds,
+    stepSecondsAll: total,
+    mergeSeconds: init.loraAlpha === null ? null : median(timed.map((s) => s.mergeSeconds)),
+    peakRssMb,
+    rssAfterLoadMb: init.rssAfterLoadMb,
+    peakResetAfterLoad: init.peakResetAfterLoad,
+    arrayBufferBytes: last.arrayBufferBytes,
+    stateBytes: init.stateBytes,
+    optimizerBytes: init.stateBytes.optimizer,
+    lossFirst: first.loss,
+    lossLast: last.loss,
   };
+}
+
+/**
+ * Run the comparison: two processes (full: weights, gradients and moments, ≈ 2.2 GB for
+ * SmolLM2-135M; LoRA: ≈ 0.6 GB plus activations), `steps + 1` steps each, alternated.
+ */
+export async function runLoraBench(o: LoraBenchOptions): Promise<LoraBenchReport> {
+  const loadStart = loadavg();
+  const engines: Record<BenchMode, ChildEngine> = {
+    full: new ChildEngine(),
+    lora: new ChildEngine(),
+  };
+  try {
+    const init = {} as Record<BenchMode, ChildInitAnswer>;
+    for (const mode of ['full', 'lora'] as const) {
+      init[mode] = await engines[mode].request(
+        {
+          cmd: 'init',
+          mode,
+          modelDir: o.modelDir,
+          hfConfig: o.modelDir === null ? o.hfConfig : null,
+          tokens: o.tokens,
+          rank: o.rank,
+        },
+        'init',
+      );
+    }
+    const steps: Record<BenchMode, ChildStepAnswer[]> = { full: [], lora: [] };
+    // ABBA order: whichever mode goes first in a round goes second in the next.
+    for (let round = 0; round <= o.steps; round++) {
+      const order: BenchMode[] = round % 2 === 0 ? ['full', 'lora'] : ['lora', 'full'];
+      for (const mode of order) {
+        const s = await engines[mode].request({ cmd: 'step' }, 'step');
+        steps[mode].push(s);
+        o.onStep?.(mode, s);
+      }
+    }
+    const peak = {} as Record<BenchMode, number>;
+    for (const mode of ['full', 'lora'] as const) {
+      peak[mode] = (await engines[mode].request({ cmd: 'report' }, 'report')).peakRssMb;
+    }
+    const full = summarise(init.full, steps.full, peak.full, o.tokens);
+    const lora = summarise(init.lora, steps.lora, peak.lora, o.tokens);
+    return {
+      bench: 'lora',
+      model: init.full.model,
+      gemm: init.full.gemm,
+      params: init.full.params,
+      tokens: o.tokens,
+      steps: o.steps,
+      rank: o.rank,
+      loraAlpha: init.lora.loraAlpha ?? 0,
+      loraTargets: init.lora.loraTargets ?? [],
+      adapterParams: init.lora.trainableParams,
+      schedule:
+        'one process per mode; one untimed warm-up step each, then single steps alternated full/LoRA in ABBA order; medians over the timed steps',
+      loadAverage: { start: loadStart, end: loadavg() },
+      full,
+      lora,
+      ratios: {
+        speedup: lora.tokensPerSec / full.tokensPerSec,
+        forwardBackward: full.forwardBackwardSeconds / lora.forwardBackwardSeconds,
+        optim: full.optimSeconds / lora.optimSeconds,
+        peakRss: full.peakRssMb / lora.peakRssMb,
+        arrayBuffers: full.arrayBufferBytes / lora.arrayBufferBytes,
+        optimizerState: full.optimizerBytes / lora.optimizerBytes,
+        trainableParams: full.trainableParams / lora.trainableParams,
+      },
+    };
+  } finally {
+    engines.full.close();
+    engines.lora.close();
+  }
 }

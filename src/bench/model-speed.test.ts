@@ -22,12 +22,17 @@ test('the model bench runs every phase and reports the group-sharing ratio', asy
     'decode_b1_ctx64',
     'decode_b4_ctx64',
     'train_64',
-    'group_sample_shared_p64_g2x8',
-    'group_sample_unshared_p64_g2x8',
+    'group_sample_shared_p96_g2x8',
+    'group_sample_unshared_p96_g2x8',
+    'group_train_shared_p96_g2x8',
+    'group_train_unshared_p96_g2x8',
   ]);
   const lines: string[] = [];
   const report = await runModelSpeed(model, 'mem', phases, [], {}, 1, (l) => lines.push(l));
   expect(lines).toHaveLength(phases.length);
   for (const p of phases) expect(report.phases[p.name].tokensPerSec.spell).toBeGreaterThan(0);
-  expect(Object.keys(report.ratios)).toEqual(['group_sample_shared_p64_g2x8_vs_unshared_spell']);
+  expect(Object.keys(report.ratios)).toEqual([
+    'group_sample_shared_p96_g2x8_vs_unshared_spell',
+    'group_train_shared_p96_g2x8_vs_unshared_spell',
+  ]);
 });

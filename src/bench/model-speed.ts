@@ -1,7 +1,7 @@
 /**
  * `spell bench model`: tokens/s of the embedded engine on a real-sized model folder — prefill,
  * batched decode over a KV cache, training (forward + backward + AdamW) and a SPELL responder
- * group with and without prompt sharing — beside PyTorch CPU and llama.cpp running the same
+ * group, sampled and trained, with and without prompt sharing — beside PyTorch CPU and llama.cpp running the same
  * phases in the same session. The machine is shared, so every repeat runs spell and then each
  * peer on the same phase (interleaved), and the best of the repeats is compared. Ratios are
  * spell / peer in tokens per second: > 1 means spell is faster.
@@ -9,7 +9,7 @@
  * Token ids are (i · 7919) mod V on both sides, as in peers/bench/model_peer.py.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import type { SampleRequest } from '../engine/types.ts';
+import type { AdamParams, SampleRequest } from '../engine/types.ts';
 import { allocWorkspace } from '../model/workspace.ts';
 import type { Workspace } from '../model/workspace.ts';
 import { emptyDecodeScratch } from '../model/decode.ts';
@@ -25,8 +25,8 @@ import { sig } from './timing.ts';
 export interface Phase {
   readonly name: string;
   readonly tokens: number;
-  /** The command the peer script runs for this phase. */
-  readonly peer: Readonly<Record<string, unknown>>;
+  /** The command the peer script runs for this phase (null: spell only). */
+  readonly peer: Readonly<Record<string, unknown>> | null;
   /** Runs the phase on spell; returns the timed seconds. */
   readonly spell: () => number;
 }
@@ -57,7 +57,7 @@ export const QUICK_SIZES: PhaseSizes = {
   decodeCtx: 64,
   decodeSteps: 4,
   train: [64],
-  group: { prompt: 64, G: 2, answer: 8 },
+  group: { prompt: 96, G: 2, answer: 8 },
 };
 
 const ids = (n: number, V: number, offset = 0): number[] =>
@@ -163,7 +163,49 @@ export function modelPhases(model: Qwen3Model, sizes: PhaseSizes): Phase[] {
       });
     }
   }
+  if (g && fits(g.prompt + g.answer)) phases.push(...groupTrainPhases(model, g, adam));
   return phases;
+}
+
+/**
+ * Training on a SPELL responder group: G datums of the same prompt, each with its own answer
+ * (loss on the answer rows only, as an RL datum), forward + backward + AdamW, with the model's
+ * shared-prefix packing on and off. The peer (PyTorch) trains the same G sequences as one padded
+ * batch, which is how Python trainers run a group; it has no prompt sharing.
+ */
+function groupTrainPhases(
+  model: Qwen3Model,
+  g: NonNullable<PhaseSizes['group']>,
+  adam: AdamParams,
+): Phase[] {
+  const V = model.config.vocabSize;
+  const prompt = ids(g.prompt, V);
+  const data = Array.from({ length: g.G }, (_, i) => {
+    const seq = [...prompt, ...ids(g.answer + 1, V, 1000 * (i + 1))];
+    const T = seq.length - 1;
+    return {
+      modelInput: seq.slice(0, -1),
+      targetTokens: seq.slice(1),
+      weights: Array.from({ length: T }, (_, t) => (t + 1 >= g.prompt ? 1 : 0)),
+    };
+  });
+  return [true, false].map((shared) => ({
+    name: `group_train_${shared ? 'shared' : 'unshared'}_p${g.prompt}_g${g.G}x${g.answer}`,
+    tokens: g.G * (g.prompt + g.answer),
+    peer: shared ? { op: 'group_train', prompt: g.prompt, G: g.G, answer: g.answer } : null,
+    spell: () => {
+      const saved = model.prefixSharing;
+      model.prefixSharing = { ...saved, enabled: shared };
+      try {
+        return seconds(() => {
+          model.forwardBackward(data, 'cross_entropy');
+          model.optimStep(adam);
+        });
+      } finally {
+        model.prefixSharing = saved;
+      }
+    },
+  }));
 }
 
 /** A peer as the report shows it. */
@@ -209,8 +251,8 @@ function answerSeconds(a: PeerAnswer): number | string {
 
 /**
  * Run every phase `repeats` times, interleaving spell and the peers within each repeat, and
- * compute the ratios (spell tokens/s over peer tokens/s of the best repeats; group sharing as
- * unshared seconds over shared seconds).
+ * compute the ratios (spell tokens/s over peer tokens/s of the best repeats; group sharing, for
+ * sampling and training, as unshared seconds over shared seconds).
  */
 export async function runModelSpeed(
   model: Qwen3Model,
@@ -232,8 +274,8 @@ export async function runModelSpeed(
         perEngine.set(engine, [...(perEngine.get(engine) ?? []), s]);
       };
       add('spell', ph.spell());
-      for (const p of peers) {
-        const got = answerSeconds(await p.proc.request(ph.peer));
+      for (const p of ph.peer ? peers : []) {
+        const got = answerSeconds(await p.proc.request(ph.peer ?? {}));
         if (typeof got === 'number') add(p.name, got);
         else if (r === 0) notes.set(ph.name, [...(notes.get(ph.name) ?? []), `${p.name}: ${got}`]);
       }
@@ -269,7 +311,7 @@ export async function runModelSpeed(
     }
   }
   for (const [name, bestOf] of best) {
-    if (!name.startsWith('group_sample_shared')) continue;
+    if (!/^group_(sample|train)_shared/.test(name)) continue;
     const unshared = best.get(name.replace('_shared_', '_unshared_'));
     for (const [engine, s] of bestOf) {
       const u = unshared?.get(engine);

@@ -46,7 +46,11 @@ export interface EngineInfo {
 
 export interface PolicyEngine {
   info(): Promise<EngineInfo>;
-  sample(req: SampleRequest): Promise<SampleResult>;
+  /**
+   * Sample. When `signal` aborts, the engine may stop the work (the local engine does, even
+   * mid-decode) and the promise rejects; engines that cannot stop it let it finish unseen.
+   */
+  sample(req: SampleRequest, signal?: AbortSignal): Promise<SampleResult>;
   /** Forward only: per-token logprobs and the loss, no gradient. */
   forward(
     data: readonly Datum[],

@@ -12,7 +12,7 @@
 import type { Cluster } from '../data/cluster.ts';
 import { RemoteEngineError, describeError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
-import type { ChatEngine } from '../engine/chat.ts';
+import type { ChatChoice, ChatEngine } from '../engine/chat.ts';
 import type { AlgorithmConfig, HistoryPushConfig } from '../spell/config.ts';
 import { shouldPushToHistory, type HistoryMemory } from '../spell/history.ts';
 import { drawTargetLetter, groundingPrompt } from '../spell/prompts/index.ts';
@@ -95,6 +95,11 @@ class SlotRun {
 
   /** One chat call of a role: one user message, n replies; usage is added to the role's tally. */
   async chat(role: Role, text: string, n: number): Promise<string[]> {
+    return (await this.choices(role, text, n)).map((c) => c.text);
+  }
+
+  /** Like chat, with each reply's finish reason. */
+  async choices(role: Role, text: string, n: number): Promise<ChatChoice[]> {
     const s = this.ctx.settings;
     const engine = role === 'verifier' ? this.ctx.judge : this.ctx.engine;
     const u = this.usage[role];
@@ -112,7 +117,7 @@ class SlotRun {
     } else {
       u.unreported++;
     }
-    return res.choices.map((c) => c.text);
+    return res.choices;
   }
 }
 
@@ -240,12 +245,12 @@ export async function runQuestion(
         `responder prompt has ${rTokens} tokens > ${s.maxPromptTokens}`,
       );
     }
-    const answers = await run.chat('responder', rPrompt, s.groupSize);
+    const answers = await run.choices('responder', rPrompt, s.groupSize);
 
     // D. Rule checks, then V verifier votes on every answer with an extracted span.
     const responses: ResponseRecord[] = await Promise.all(
-      answers.map(async (text): Promise<ResponseRecord> => {
-        const rule = checkAnswer(task, text, parsed, s.algorithm);
+      answers.map(async ({ text, finishReason }): Promise<ResponseRecord> => {
+        const rule = checkAnswer(task, text, parsed, s.algorithm, finishReason === 'length');
         const vPrompt = verifierPromptFor(parsed, rule);
         if (s.votes === 0 || vPrompt === undefined) {
           return {

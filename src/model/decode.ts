@@ -145,6 +145,17 @@ export function allocSampleCache(c: Qwen3Config, len: number, max = len): Sample
   return { k, v, len, max };
 }
 
+/** KV bytes one position of one sample's cache holds (float32 keys and values of every layer). */
+export function kvBytesPerPosition(c: Qwen3Config): number {
+  return c.numLayers * 2 * c.numKvHeads * c.headDim * 4;
+}
+
+/** The length `ensureCachePosition` gives a cache that must hold position `pos` (its own if it does). */
+export function grownLength(cache: SampleCache, pos: number): number {
+  if (pos < cache.len) return cache.len;
+  return Math.min(cache.max, Math.max(pos + 1, Math.ceil(cache.len * 1.5)));
+}
+
 /**
  * Make room for position `pos` (grow by at least half, capped at `max`), copying what the cache
  * holds into the new layout. Positions past those written stay zero, as in a fresh cache.
@@ -156,7 +167,7 @@ export function ensureCachePosition(c: Qwen3Config, cache: SampleCache, pos: num
   }
   const { numKvHeads: NKV, headDim: HD } = c;
   const L = cache.len;
-  const L2 = Math.min(cache.max, Math.max(pos + 1, Math.ceil(L * 1.5)));
+  const L2 = grownLength(cache, pos);
   for (let l = 0; l < cache.k.length; l++) {
     const k = new Float32Array(NKV * HD * L2);
     const v = new Float32Array(NKV * HD * L2);

@@ -8,6 +8,9 @@
  * then xf = rmsnorm(x_L), logits = xf·Eᵀ. Synchronous, no I/O.
  * With a LoraRun, each adapted projection adds its adapter term (kernels/lora.ts) and, with a null
  * gradient buffer, the base stays frozen: no base weight gradient is computed at all.
+ * With a PackedLayout the sequence is a shared prefix followed by several continuations of it
+ * (shared-prefix.ts): only RoPE (per-token positions) and attention (segments) change; every
+ * other op is per token.
  */
 import type { Qwen3Config } from './config.ts';
 import type { ModelViews } from './params.ts';
@@ -20,6 +23,7 @@ import { gemm } from './kernels/gemm.ts';
 import { linearBackward, linearForward } from './kernels/linear.ts';
 import { loraBackward, loraForward } from './kernels/lora.ts';
 import type { LoraField, LoraRun } from './lora.ts';
+import type { PackedLayout } from './shared-prefix.ts';
 import { tokenLogprobBackwardInPlace, tokenLogprobForward } from './kernels/logprobs.ts';
 import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.ts';
 import { ropeBackward, ropeForward } from './kernels/rope.ts';
@@ -34,11 +38,14 @@ export function forwardSequence(
   T: number,
   invFreq: Float64Array,
   lora: LoraRun | null = null,
+  layout: PackedLayout | null = null,
 ): void {
   const { hiddenSize: C, numHeads: NH, numKvHeads: NKV, headDim: HD, intermediateSize: F } = c;
   const QD = NH * HD;
   const KD = NKV * HD;
   const eps = c.rmsNormEps;
+  const positions = layout?.positions ?? null;
+  const segments = layout?.segments ?? null;
   // The adapter term of projection `f` of layer l, when it has one.
   const adapt = (
     l: number,
@@ -79,9 +86,9 @@ export function forwardSequence(
       qIn = a.qNormed;
       kIn = a.kNormed;
     }
-    ropeForward(a.q, qIn, T, NH, HD, 0, 1, invFreq);
-    ropeForward(a.k, kIn, T, NKV, HD, 0, 1, invFreq);
-    flashAttentionForward(a.attOut, a.lse, a.q, a.k, a.v, T, T, NH, NKV, HD);
+    ropeForward(a.q, qIn, T, NH, HD, 0, 1, invFreq, positions);
+    ropeForward(a.k, kIn, T, NKV, HD, 0, 1, invFreq, positions);
+    flashAttentionForward(a.attOut, a.lse, a.q, a.k, a.v, T, T, NH, NKV, HD, segments);
     linearForward(x2, a.attOut, w.wo, T, QD, C);
     adapt(l, 'wo', x2, a.attOut, QD, C);
     addInto(x2, x, T * C);
@@ -164,7 +171,7 @@ function targetsSlice(targets: ArrayLike<number>, r0: number, rows: number): Int
 /**
  * Backward through the decoder from `scratch.dxf` (set by `lmHeadPass`) to every parameter.
  * Requires the activations of the `forwardSequence` call on the same tokens (and the same
- * LoraRun). Accumulates into `g` (null: base frozen) and the LoraRun's gradients; scratch
+ * LoraRun and layout). Accumulates into `g` (null: base frozen) and the LoraRun's gradients; scratch
  * buffers are overwritten.
  */
 export function backwardSequence(
@@ -177,11 +184,13 @@ export function backwardSequence(
   T: number,
   invFreq: Float64Array,
   lora: LoraRun | null = null,
+  layout: PackedLayout | null = null,
 ): void {
   const { hiddenSize: C, numHeads: NH, numKvHeads: NKV, headDim: HD, intermediateSize: F } = c;
   const QD = NH * HD;
   const KD = NKV * HD;
   const L = c.numLayers;
+  const positions = layout?.positions ?? null;
   const dres = s.dres;
   // The adapter backward of projection `f` of layer l, when it has one.
   const adapt = (
@@ -244,11 +253,12 @@ export function backwardSequence(
       NH,
       NKV,
       HD,
+      layout?.segments ?? null,
     );
     s.dqn.fill(0, 0, T * QD);
     s.dkn.fill(0, 0, T * KD);
-    ropeBackward(s.dqn, s.dq, T, NH, HD, 0, 1, invFreq);
-    ropeBackward(s.dkn, s.dk, T, NKV, HD, 0, 1, invFreq);
+    ropeBackward(s.dqn, s.dq, T, NH, HD, 0, 1, invFreq, positions);
+    ropeBackward(s.dkn, s.dk, T, NKV, HD, 0, 1, invFreq, positions);
     // Without the head norm, rope read qRaw/kRaw directly, so dqn/dkn are their gradients.
     let dqRaw = s.dqn;
     let dkRaw = s.dkn;

@@ -25,6 +25,8 @@ export { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 export { readSafetensorsIndex, readTensorInto, writeSafetensors } from './safetensors.ts';
 export type { SafetensorsIndex, TensorInfo, TensorToWrite } from './safetensors.ts';
 export { ModelRunner } from './runner.ts';
+export { KvLedger } from './kv-ledger.ts';
+export type { KvLedgerSnapshot } from './kv-ledger.ts';
 export type { ModelRunnerOptions } from './runner.ts';
 export type { LoraOptions, ModelSource, RunnerModelInfo } from './protocol.ts';
 export {

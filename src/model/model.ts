@@ -3,8 +3,10 @@
  * buffer and, lazily, the gradient and Adam-moment buffers in the same layout, plus the
  * activation workspace. forwardBackward accumulates gradients (hosted Tinker semantics: loss
  * summed over tokens and datums) until optimStep applies AdamW and zeroes them. Datums of any
- * length run one at a time, so there is no padding. The worker (worker.ts) wraps this class;
- * benchmarks and tests may use it directly.
+ * length run one at a time, so there is no padding, except that datums sharing a long prefix (a
+ * responder group's prompt) run as one packed sequence computing the prefix once, forward and
+ * backward (shared-prefix.ts; `prefixSharing` tunes or disables it). The worker (worker.ts)
+ * wraps this class; benchmarks and tests may use it directly.
  *
  * With LoRA enabled (`enableLora`) the base weights are frozen: no base gradient or Adam moment
  * is ever allocated, forwardBackward accumulates into the adapters' own buffer and optimStep
@@ -23,6 +25,8 @@ import type {
 } from '../core/policy-types.ts';
 import type { Qwen3Config } from './config.ts';
 import { backwardSequence, forwardSequence, lmHeadPass } from './forward.ts';
+import type { RowLoss } from './forward.ts';
+import { segmentedAttentionFast } from './kernels/flash-attention.ts';
 import { gemm } from './kernels/gemm.ts';
 import { modelInvFreq } from './rope-freq.ts';
 import { resolveLoss, tokenLoss, validateDatum } from './losses.ts';
@@ -33,6 +37,8 @@ import type { LoraConfig, LoraLayerViews, LoraRun, LoraTable } from './lora.ts';
 import { initParams, paramTable, pointParams } from './params.ts';
 import type { ModelViews, ParamTable } from './params.ts';
 import { sampleSequences } from './sampler.ts';
+import { planSharing } from './shared-prefix.ts';
+import type { PackedLayout, SharingPlan } from './shared-prefix.ts';
 import { allocWorkspace, backwardScratch } from './workspace.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -50,6 +56,12 @@ export class Qwen3Model {
   private inferWs: Workspace | null = null;
   private readonly invFreq: Float64Array;
   private loraState: LoraState | null = null;
+  /**
+   * Shared-prefix packing of forward/forwardBackward: datums sharing at least `minShared`
+   * leading rows (input and target) run as one sequence (off: each datum alone). A pack is at
+   * most `packFactor` times the call's longest datum, which bounds the workspace memory.
+   */
+  prefixSharing: PrefixSharing = { enabled: true, minShared: 64, packFactor: 2 };
 
   /**
    * @param config validated configuration
@@ -178,17 +190,26 @@ export class Qwen3Model {
     this.adam = state;
   }
 
-  /** A workspace for T tokens: the training one, or the layer-sharing one for forward only. */
-  private workspace(T: number, inference = false): Workspace {
+  private checkLength(T: number): void {
     if (T > this.config.maxPositions) {
       throw new EngineError(
         `sequence of ${T} tokens exceeds max_position_embeddings ${this.config.maxPositions}`,
       );
     }
+  }
+
+  /**
+   * A workspace for T rows: the training one, or the layer-sharing one for forward only. A
+   * packed sequence (`packed`) may be longer than max_position_embeddings: its positions are not.
+   */
+  private workspace(T: number, inference = false, packed = false): Workspace {
+    if (!packed) this.checkLength(T);
     const ws = inference ? this.inferWs : this.ws;
     if (ws && ws.cap >= T) return ws;
-    // Grow geometrically so a run of slowly growing lengths does not reallocate every call.
-    const cap = Math.min(this.config.maxPositions, Math.max(T, ws ? ws.cap * 2 : 16));
+    // Grow geometrically so a run of slowly growing lengths does not reallocate every call; the
+    // training workspace (about 1 MB per row for a 135M model) grows by less.
+    const grown = ws ? Math.ceil(ws.cap * (inference ? 2 : 1.25)) : 16;
+    const cap = Math.min(Math.max(this.config.maxPositions, T), Math.max(T, grown));
     // let the old buffers go before allocating the new ones
     if (inference) this.inferWs = null;
     else this.ws = null;
@@ -220,58 +241,94 @@ export class Qwen3Model {
   ): ForwardBackwardResult {
     const loss = resolveLoss(lossName, lossConfig);
     data.forEach((d, i) => validateDatum(d, i, lossName, this.config.vocabSize));
-    const lora = this.loraState;
-    if (train && !lora) void this.grads;
-    const baseGrads = train && !lora ? this.gradViews : null;
-    const logprobs: number[][] = [];
+    for (const d of data) this.checkLength(d.modelInput.length);
+    if (train && !this.loraState) void this.grads;
+    const logprobs_D = data.map((d) => new Array<number>(d.modelInput.length));
     let total = 0;
     let tokens = 0;
     let clipped = 0;
-    for (const datum of data) {
-      const T = datum.modelInput.length;
-      const ws = this.workspace(T, !train);
-      const run = this.loraRunFor(ws.cap);
-      forwardSequence(this.config, this.views, ws, datum.modelInput, T, this.invFreq, run);
-      const lp = new Array<number>(T);
-      const scratch = train ? backwardScratch(this.config, ws) : null;
-      let any = false;
-      lmHeadPass(
-        this.config,
-        this.views,
-        baseGrads,
-        ws,
-        scratch,
-        datum.targetTokens,
-        T,
-        loss.temperature,
-        (t, logprob) => {
-          lp[t] = logprob;
-          const tl = tokenLoss(loss, datum, t, logprob);
-          total += tl.loss;
-          if (tl.loss !== 0 || tl.dlogprob !== 0) tokens++;
-          if (lossName === 'ppo' && tl.dlogprob === 0 && tl.loss !== 0) clipped++;
-          if (tl.dlogprob !== 0) any = true;
-          return tl.dlogprob;
-        },
-      );
-      if (train && scratch && any) {
-        backwardSequence(
-          this.config,
-          this.views,
-          baseGrads,
-          ws,
-          scratch,
-          datum.modelInput,
-          T,
-          this.invFreq,
-          run,
-        );
-      }
-      logprobs.push(lp);
+    // Loss of row t of datum i; returns d(loss)/d(logprob).
+    const datumRow = (i: number, t: number, logprob: number): number => {
+      logprobs_D[i][t] = logprob;
+      const tl = tokenLoss(loss, data[i], t, logprob);
+      total += tl.loss;
+      if (tl.loss !== 0 || tl.dlogprob !== 0) tokens++;
+      if (lossName === 'ppo' && tl.dlogprob === 0 && tl.loss !== 0) clipped++;
+      return tl.dlogprob;
+    };
+    const plan = this.planFor(data);
+    for (const i of plan.singles) {
+      const d = data[i];
+      const T = d.modelInput.length;
+      const rowLoss: RowLoss = (t, lp) => datumRow(i, t, lp);
+      this.runSequence(d.modelInput, d.targetTokens, T, null, train, loss.temperature, rowLoss);
+    }
+    for (const pack of plan.packs) {
+      const P = pack.prefix;
+      // A shared row's logits are every member's: their losses add, and so do their gradients.
+      const rowLoss: RowLoss = (r, lp) => {
+        const m = pack.rowMember[r];
+        if (m >= 0) return datumRow(pack.members[m], P + r - pack.starts[m], lp);
+        let d = 0;
+        for (const i of pack.members) d += datumRow(i, r, lp);
+        return d;
+      };
+      const { tokens: tk, targets, length, layout } = pack;
+      this.runSequence(tk, targets, length, layout, train, loss.temperature, rowLoss);
     }
     const metrics: Record<string, number> = { 'loss:sum': total, 'tokens:sum': tokens };
     if (lossName === 'ppo') metrics['clipped_tokens:sum'] = clipped;
-    return { logprobs, loss: total, metrics };
+    return { logprobs: logprobs_D, loss: total, metrics };
+  }
+
+  /** Which datums of a call run packed (see shared-prefix.ts). */
+  private planFor(data: readonly Datum[]): SharingPlan {
+    const all = { packs: [], singles: data.map((_, i) => i) };
+    const opts = this.prefixSharing;
+    // A stale native build without segmented attention would run packs through the slow loops.
+    if (!opts.enabled || data.length < 2 || !segmentedAttentionFast()) return all;
+    const longest = data.reduce((m, d) => Math.max(m, d.modelInput.length), 0);
+    return planSharing(data, {
+      minShared: Math.max(1, opts.minShared),
+      maxTokens: Math.floor(opts.packFactor * longest),
+    });
+  }
+
+  /** Forward (and backward when training) of one sequence, plain or packed. */
+  private runSequence(
+    tokens: ArrayLike<number>,
+    targets: ArrayLike<number>,
+    T: number,
+    layout: PackedLayout | null,
+    train: boolean,
+    temperature: number,
+    rowLoss: RowLoss,
+  ): void {
+    const ws = this.workspace(T, !train, layout !== null);
+    const run = this.loraRunFor(ws.cap);
+    const baseGrads = train && !this.loraState ? this.gradViews : null;
+    forwardSequence(this.config, this.views, ws, tokens, T, this.invFreq, run, layout);
+    const scratch = train ? backwardScratch(this.config, ws) : null;
+    let any = false;
+    lmHeadPass(
+      this.config,
+      this.views,
+      baseGrads,
+      ws,
+      scratch,
+      targets,
+      T,
+      temperature,
+      (t, lp) => {
+        const d = rowLoss(t, lp);
+        if (d !== 0) any = true;
+        return d;
+      },
+    );
+    if (train && scratch && any) {
+      const c = this.config;
+      backwardSequence(c, this.views, baseGrads, ws, scratch, tokens, T, this.invFreq, run, layout);
+    }
   }
 
   /** Apply AdamW to the accumulated gradients, then zero them. */
@@ -316,6 +373,15 @@ export class Qwen3Model {
     gemm(false, true, rows.length, V, C, xf, this.views.lmHead, out, false);
     return out;
   }
+}
+
+/** Settings of shared-prefix packing (`Qwen3Model.prefixSharing`). */
+export interface PrefixSharing {
+  readonly enabled: boolean;
+  /** Fewest shared leading rows worth packing. */
+  readonly minShared: number;
+  /** Largest pack, as a multiple of the call's longest datum. */
+  readonly packFactor: number;
 }
 
 /** The adapters of a LoRA model, as checkpoints and exports read and write them. */

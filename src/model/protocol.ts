@@ -47,6 +47,8 @@ export interface RunnerOps {
       gemmBackend?: 'native' | 'js';
       gemmThreads?: number;
       lora?: LoraOptions;
+      /** The KvLedger buffer to account sampling memory in (default: the worker's own, unlimited). */
+      ledger?: SharedArrayBuffer;
     };
     res: RunnerModelInfo;
   };
@@ -77,6 +79,14 @@ export interface RunnerRequest<K extends RunnerOp = RunnerOp> {
   readonly id: number;
   readonly op: K;
   readonly payload: RunnerOps[K]['req'];
+}
+
+/**
+ * Not a request: stop sample request `cancel` (queued or decoding). Its answer becomes an error the
+ * runner no longer waits for.
+ */
+export interface RunnerControl {
+  readonly cancel: number;
 }
 
 /** A response as posted back. */

@@ -23,9 +23,11 @@ import type {
   SampleResult,
 } from '../core/policy-types.ts';
 import type { GemmBackend } from './kernels/gemm.ts';
+import { KvLedger } from './kv-ledger.ts';
 import type {
   LoraOptions,
   ModelSource,
+  RunnerControl,
   RunnerModelInfo,
   RunnerOp,
   RunnerOps,
@@ -40,6 +42,8 @@ export interface ModelRunnerOptions {
   readonly gemmThreads?: number;
   /** Train LoRA adapters on a frozen base instead of the full weights. */
   readonly lora?: LoraOptions;
+  /** Where sampling accounts its KV memory and tokens; shared by several runners to share a budget. */
+  readonly ledger?: KvLedger;
 }
 
 const ERROR_CLASSES: Record<string, new (message: string) => SpellError> = {
@@ -63,7 +67,10 @@ export class ModelRunner {
   /** What the worker reported after loading the model. */
   modelInfo!: RunnerModelInfo;
 
-  private constructor() {
+  private constructor(
+    /** KV memory held by this runner's samples (and others sharing it), tokens sampled, cancels. */
+    readonly ledger: KvLedger,
+  ) {
     this.worker = new Worker(tsWorkerBootstrap(new URL('./worker.ts', import.meta.url)), {
       eval: true,
     });
@@ -79,10 +86,11 @@ export class ModelRunner {
    * @throws the worker's CheckpointError/ConfigurationError when the model cannot be loaded
    */
   static async start(opts: ModelRunnerOptions): Promise<ModelRunner> {
-    const runner = new ModelRunner();
+    const runner = new ModelRunner(opts.ledger ?? KvLedger.create());
     try {
       runner.modelInfo = await runner.call('init', {
         source: opts.source,
+        ledger: runner.ledger.buffer,
         ...(opts.gemmBackend ? { gemmBackend: opts.gemmBackend } : {}),
         ...(opts.gemmThreads ? { gemmThreads: opts.gemmThreads } : {}),
         ...(opts.lora ? { lora: opts.lora } : {}),
@@ -122,6 +130,37 @@ export class ModelRunner {
     });
   }
 
+  /**
+   * Post a sample request that `signal` may cancel: on abort the promise rejects with the
+   * signal's reason at once, and the worker drops the request (queued) or stops it before its
+   * next decode step, freeing its KV caches.
+   */
+  private cancellable(request: SampleRequest, signal: AbortSignal): Promise<SampleResult> {
+    if (this.dead) return Promise.reject(this.dead);
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    const id = this.nextId++;
+    return new Promise<SampleResult>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (!this.pending.delete(id)) return;
+        const control: RunnerControl = { cancel: id };
+        this.worker.postMessage(control);
+        reject(signal.reason as Error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v as SampleResult);
+        },
+        reject: (err) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      });
+      this.worker.postMessage({ id, op: 'sample', payload: { request } });
+    });
+  }
+
   info(): Promise<RunnerModelInfo> {
     return this.call('info', {});
   }
@@ -146,8 +185,9 @@ export class ModelRunner {
     return this.call('optimStep', { adam });
   }
 
-  sample(request: SampleRequest): Promise<SampleResult> {
-    return this.call('sample', { request });
+  /** Sample; an abort of `signal` cancels the request, even one already decoding. */
+  sample(request: SampleRequest, signal?: AbortSignal): Promise<SampleResult> {
+    return signal ? this.cancellable(request, signal) : this.call('sample', { request });
   }
 
   /** Save a checkpoint folder (weights + optimizer + adapter state) atomically. */

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SampleRequest } from '../core/policy-types.ts';
 import { Qwen3Model } from './model.ts';
+import { kvBytesPerPosition } from './decode.ts';
 import { samplerContext, TINY_SAMPLER_CONFIG } from './testing/sampler-context.ts';
-import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
+import { advanceSamples, jobKvBytes, sampleDone, sampleResult, startSample } from './sampler.ts';
 import type { SampleJob } from './sampler.ts';
 
 const config = TINY_SAMPLER_CONFIG;
@@ -73,10 +74,12 @@ describe('batched sampling', () => {
     const lens = new Set<number>();
     while (!sampleDone(job)) {
       advanceSamples(ctx, [job]);
-      lens.add(job.caches[0].len);
+      // A finished sample frees its cache at once (length 0).
+      if (job.caches[0].len > 0) lens.add(job.caches[0].len);
     }
     // Each growth adds half (69 → 104), the last one stops at the cap (P + 150).
     expect([...lens]).toEqual([P + 64, 104, P + 150]);
+    expect(job.caches.map((k) => k.len)).toEqual([0, 0]);
     // Greedy tokens through the grown caches equal the argmax of one forward over the sequence.
     const seq = sampleResult(job).sequences[0];
     expect(seq.tokens).toHaveLength(150);
@@ -88,10 +91,19 @@ describe('batched sampling', () => {
     });
   });
 
-  it('a sample that stops early never allocates the KV of its whole generation cap', () => {
+  it('a sample holds KV for its prompt and 64 tokens, not its whole cap, and frees it when it stops', () => {
     const model = Qwen3Model.random(config, 5);
     const ctx = context(model);
-    const job = startSample(ctx, {
+    const perPosition = kvBytesPerPosition(config);
+    const long = startSample(ctx, {
+      prompt: [1, 2, 3],
+      numSamples: 8,
+      params: { ...params, maxTokens: 4000 },
+    });
+    const live = long.active.length;
+    expect(live).toBeGreaterThan(0);
+    expect(jobKvBytes(config, long)).toBe(live * (3 + 64) * perPosition);
+    const stops = startSample(ctx, {
       prompt: [1, 2, 3],
       numSamples: 8,
       // Every token stops: one token each, out of a cap of 4,000.
@@ -101,10 +113,8 @@ describe('batched sampling', () => {
         stopTokenIds: Array.from({ length: config.vocabSize }, (_, i) => i),
       },
     });
-    while (!sampleDone(job)) advanceSamples(ctx, [job]);
-    const KD = config.numKvHeads * config.headDim;
-    const held = job.caches.reduce((a, k) => a + k.k.reduce((b, x) => b + x.length * 2, 0), 0);
-    expect(held).toBe(8 * config.numLayers * KD * (3 + 64) * 2);
-    expect(sampleResult(job).sequences.every((q) => q.tokens.length === 1)).toBe(true);
+    expect(sampleDone(stops)).toBe(true);
+    expect(jobKvBytes(config, stops)).toBe(0);
+    expect(sampleResult(stops).sequences.every((q) => q.tokens.length === 1)).toBe(true);
   });
 });

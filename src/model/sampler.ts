@@ -21,6 +21,8 @@ import {
   decodeRows,
   emptyDecodeScratch,
   fillCacheLayer,
+  grownLength,
+  kvBytesPerPosition,
 } from './decode.ts';
 import type { DecodeRow, DecodeScratch, SampleCache } from './decode.ts';
 import { gemmRows } from './kernels/gemm.ts';
@@ -96,7 +98,10 @@ interface SampleSeq {
 
 /** One request in flight. */
 export interface SampleJob {
+  /** Prompt length P. */
   readonly prompt: number;
+  /** The prompt's tokens (a preempted request is recomputed from them). */
+  readonly promptTokens: readonly number[];
   readonly genCap: number;
   readonly seqs: SampleSeq[];
   readonly rngs: Rng[];
@@ -127,6 +132,7 @@ export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob 
   const keepTop = req.topLogprobs ?? 0;
   const job: SampleJob = {
     prompt: P,
+    promptTokens: prompt,
     genCap,
     seqs: Array.from({ length: S }, () => ({
       tokens: [],
@@ -192,8 +198,105 @@ export function startSample(ctx: SamplerContext, req: SampleRequest): SampleJob 
   const probs = new Float64Array(V);
   for (let s = 0; s < S; s++) {
     if (!draw(job, s, logits, 0, probs)) job.active.push(s);
+    else job.caches[s] = emptyCache();
   }
   return job;
+}
+
+/** A cache holding nothing: what a finished or preempted sample keeps. */
+function emptyCache(): SampleCache {
+  return { k: [], v: [], len: 0, max: 0 };
+}
+
+/** Sample positions of a request's first caches (what `startSample` allocates; 0 when none). */
+export function firstKvPositions(c: Qwen3Config, req: SampleRequest): number {
+  const P = req.prompt.length;
+  const genCap = Math.min(req.params.maxTokens, c.maxPositions - P);
+  if (genCap <= 0) return 0;
+  return req.numSamples * (P + Math.min(genCap, FIRST_GENERATED));
+}
+
+/** Sample positions a request's caches may reach: samples × (prompt + generation cap). */
+export function worstKvPositions(c: Qwen3Config, req: SampleRequest): number {
+  const P = req.prompt.length;
+  return req.numSamples * (P + Math.max(0, Math.min(req.params.maxTokens, c.maxPositions - P)));
+}
+
+/** Bytes the KV caches of a job hold now. */
+export function jobKvBytes(c: Qwen3Config, job: SampleJob): number {
+  let positions = 0;
+  for (const cache of job.caches) positions += cache.len;
+  return positions * kvBytesPerPosition(c);
+}
+
+/** Bytes the caches of these jobs grow by in their next `advanceSamples` step. */
+export function stepGrowthBytes(c: Qwen3Config, jobs: readonly SampleJob[]): number {
+  let positions = 0;
+  for (const job of jobs) {
+    for (const s of job.active) {
+      const cache = job.caches[s];
+      const pos = job.prompt + job.seqs[s].tokens.length - 1;
+      positions += grownLength(cache, pos) - cache.len;
+    }
+  }
+  return positions * kvBytesPerPosition(c);
+}
+
+/**
+ * Bytes the caches of these jobs take when each grows once more: the headroom to keep free when
+ * starting another request, so that starting it does not force a preemption at the next growth.
+ */
+export function nextGrowthBytes(c: Qwen3Config, jobs: readonly SampleJob[]): number {
+  let positions = 0;
+  for (const job of jobs) {
+    for (const s of job.active) {
+      const cache = job.caches[s];
+      if (cache.len < cache.max) positions += grownLength(cache, cache.len) - cache.len;
+    }
+  }
+  return positions * kvBytesPerPosition(c);
+}
+
+/**
+ * Free every cache of a job whose samples have not finished (it stays resumable: its tokens and
+ * random streams are kept, and `resumeSample` rebuilds the caches).
+ */
+export function preemptSample(job: SampleJob): void {
+  for (let s = 0; s < job.caches.length; s++) job.caches[s] = emptyCache();
+}
+
+/** Bytes `resumeSample` allocates for a preempted job. */
+export function resumeKvBytes(c: Qwen3Config, job: SampleJob): number {
+  let positions = 0;
+  for (const s of job.active) {
+    const done = job.prompt + job.seqs[s].tokens.length - 1;
+    positions += Math.min(job.prompt + job.genCap, done + FIRST_GENERATED);
+  }
+  return positions * kvBytesPerPosition(c);
+}
+
+/**
+ * Rebuild the caches of a preempted job: each live sample's prompt and generated tokens (all but
+ * the last, which the next decode step reads) are prefilled again. Sampling then goes on from the
+ * same random streams; only the float rounding of the recomputed keys and values may differ from
+ * those the decode steps had written.
+ */
+export function resumeSample(ctx: SamplerContext, job: SampleJob): void {
+  const c = ctx.config;
+  const KD = c.numKvHeads * c.headDim;
+  const max = job.prompt + job.genCap;
+  for (const s of job.active) {
+    const generated = job.seqs[s].tokens;
+    const T = job.prompt + generated.length - 1;
+    const tokens = [...job.promptTokens, ...generated.slice(0, -1)];
+    const ws = ctx.workspaceFor(T);
+    forwardSequence(c, ctx.views, ws, tokens, T, ctx.invFreq);
+    const cache = allocSampleCache(c, Math.min(max, T + FIRST_GENERATED), max);
+    for (let l = 0; l < c.numLayers; l++) {
+      fillCacheLayer(c, cache, l, ws.layers[l].k.subarray(0, T * KD), ws.layers[l].v, T);
+    }
+    job.caches[s] = cache;
+  }
 }
 
 /**
@@ -295,6 +398,7 @@ export function advanceSamples(ctx: SamplerContext, jobs: readonly SampleJob[]):
   owners.forEach(({ job, s }, r) => {
     const kept = still.get(job) ?? [];
     if (!draw(job, s, ctx.scratch.logits, r * V, probs)) kept.push(s);
+    else job.caches[s] = emptyCache(); // a finished sample's memory goes back at once
     still.set(job, kept);
   });
   for (const [job, kept] of still) job.active = kept;

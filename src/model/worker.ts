@@ -5,28 +5,49 @@
  *
  * Sample requests are batched: each is prefilled as it arrives, then the decode steps of every
  * request in flight run together (one gemm over all live samples; see sampler.ts), one step per
- * event-loop turn so requests arriving meanwhile join the batch. Any other operation waits until
- * the samples ahead of it have finished (and samples behind it wait for it), so every request
- * still sees the weights it would see if requests ran one at a time — and, the decode being
- * row-stable, the same tokens.
+ * event-loop turn so requests arriving meanwhile join the batch — and a cancel message stops a
+ * request between two steps. Any other operation waits until the samples ahead of it have
+ * finished (and samples behind it wait for it), so every request still sees the weights it would
+ * see if requests ran one at a time — and, the decode being row-stable, the same tokens.
+ *
+ * KV memory: a request starts when its first caches fit the budget of the shared ledger
+ * (kv-ledger.ts) next to what every worker holds; a decode step whose cache growth does not fit
+ * preempts the youngest request (its caches are freed and recomputed when memory allows), so the
+ * caches never exceed the budget.
  */
 import { parentPort } from 'node:worker_threads';
 import { EngineError } from '../core/errors.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { parseQwen3Config, toHfConfigJson } from './config.ts';
-import { emptyDecodeScratch } from './decode.ts';
+import { emptyDecodeScratch, kvBytesPerPosition } from './decode.ts';
 import { gemmBackend, setGemmBackend, setGemmThreads } from './kernels/gemm.ts';
 import { loraConfig } from './lora.ts';
 import { isPeftAdapter, readPeftAdapterConfig } from './peft.ts';
 import { modelInvFreq } from './rope-freq.ts';
 import { Qwen3Model } from './model.ts';
 import { loadModelFolder } from './model-folder.ts';
-import { advanceSamples, sampleDone, sampleResult, startSample } from './sampler.ts';
+import { KvLedger } from './kv-ledger.ts';
+import {
+  advanceSamples,
+  firstKvPositions,
+  jobKvBytes,
+  nextGrowthBytes,
+  preemptSample,
+  resumeKvBytes,
+  resumeSample,
+  sampleDone,
+  sampleResult,
+  startSample,
+  stepGrowthBytes,
+  validateSampleRequest,
+  worstKvPositions,
+} from './sampler.ts';
 import type { SampleJob, SamplerContext } from './sampler.ts';
 import { PrefillCache } from './prefill-cache.ts';
 import { allocWorkspace } from './workspace.ts';
 import type { Workspace } from './workspace.ts';
 import type {
+  RunnerControl,
   RunnerModelInfo,
   RunnerOp,
   RunnerOps,
@@ -81,8 +102,9 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
-  init: ({ source, gemmBackend: backend, gemmThreads, lora }) => {
+  init: ({ source, gemmBackend: backend, gemmThreads, lora, ledger: shared }) => {
     sampler = null;
+    if (shared) ledger = new KvLedger(shared);
     if (backend) setGemmBackend(backend);
     if (gemmThreads) setGemmThreads(gemmThreads);
     model =
@@ -130,27 +152,136 @@ function post(res: RunnerResponse): void {
 
 /** Requests not yet started, in arrival order. */
 const queue: RunnerRequest[] = [];
-/** Sample requests started and not yet finished. */
-let inFlight: { id: number; job: SampleJob }[] = [];
-let scheduled = false;
 
-/** Start what may start now: samples always, anything else only when no sample is in flight. */
-function admit(): void {
+/** A sample request that has started. */
+interface Started {
+  readonly id: number;
+  readonly job: SampleJob;
+  /** Age across every worker of the process (the ledger's ticket): lower is older. */
+  readonly ticket: number;
+  /** Bytes its caches hold, as claimed in the ledger. */
+  held: number;
+}
+
+/** Started requests decoding together. */
+let running: Started[] = [];
+/** Started requests whose caches were freed to stay within the KV budget, oldest first. */
+const preempted: Started[] = [];
+let scheduled = false;
+/** When the only running request started waiting for memory another worker holds. */
+let pausedSince: number | undefined;
+let pauseLimitMs = 0;
+
+/** Memory and token counters shared with the parent (and its other workers); see kv-ledger.ts. */
+let ledger = KvLedger.create();
+
+function release(s: Started): void {
+  ledger.release(s.held);
+  s.held = 0;
+}
+
+function finish(s: Started): void {
+  release(s);
+  post({ id: s.id, ok: true, result: sampleResult(s.job) });
+}
+
+function generated(job: SampleJob): number {
+  let n = 0;
+  for (const seq of job.seqs) n += seq.tokens.length;
+  return n;
+}
+
+/** Free a started request's caches; it resumes (recomputed) when memory allows, before new ones. */
+function preempt(s: Started): void {
+  running = running.filter((r) => r !== s);
+  preemptSample(s.job);
+  release(s);
+  ledger.countPreempted();
+  let at = preempted.findIndex((p) => p.ticket > s.ticket);
+  if (at < 0) at = preempted.length;
+  preempted.splice(at, 0, s);
+}
+
+/**
+ * Claim `want` bytes for a request about to start, if they fit the budget next to what is held
+ * and the next growth of the running requests (so that starting it does not preempt another at
+ * once: without that room a resumed request could be preempted again at every step).
+ */
+function reserveStart(c: SamplerContext['config'], want: number): boolean {
+  const headroom = nextGrowthBytes(
+    c,
+    running.map((s) => s.job),
+  );
+  if (!ledger.tryReserve(want + headroom)) return false;
+  ledger.release(headroom);
+  return true;
+}
+
+/**
+ * Start what may start now, oldest first: preempted requests, then queued samples whose first
+ * caches fit the KV budget next to what is held; anything else only when no sample is started.
+ * @returns false when a request waits for memory (held by this worker's or another's samples)
+ */
+function admit(): boolean {
+  while (preempted.length > 0) {
+    const s = preempted[0];
+    const ctx = samplerFor(need());
+    const want = resumeKvBytes(ctx.config, s.job);
+    if (!reserveStart(ctx.config, want)) return false;
+    preempted.shift();
+    try {
+      resumeSample(ctx, s.job);
+    } catch (err) {
+      ledger.release(want);
+      post(errorResponse(s.id, err));
+      continue;
+    }
+    s.held = jobKvBytes(ctx.config, s.job);
+    ledger.release(want - s.held);
+    running.push(s);
+  }
   while (queue.length > 0) {
     const req = queue[0];
     if (req.op === 'sample') {
-      queue.shift();
       const { request } = req.payload as RunnerOps['sample']['req'];
+      let want: number;
+      let ctx: SamplerContext;
       try {
-        const job = startSample(samplerFor(need()), request);
-        if (sampleDone(job)) post({ id: req.id, ok: true, result: sampleResult(job) });
-        else inFlight.push({ id: req.id, job });
+        ctx = samplerFor(need());
+        validateSampleRequest(ctx.config, request);
+        want = firstKvPositions(ctx.config, request) * kvBytesPerPosition(ctx.config);
+        const worst = worstKvPositions(ctx.config, request) * kvBytesPerPosition(ctx.config);
+        if (worst > ledger.budgetBytes) {
+          // It could start, but never finish: it would be preempted and wait forever.
+          throw new EngineError(
+            `sample request needs up to ${worst} bytes of KV cache (samples × (prompt + maxTokens) positions), more than the budget of ${ledger.budgetBytes}`,
+          );
+        }
       } catch (err) {
+        queue.shift();
         post(errorResponse(req.id, err));
+        continue;
       }
+      if (!reserveStart(ctx.config, want)) return false;
+      queue.shift();
+      let job: SampleJob;
+      try {
+        job = startSample(ctx, request);
+      } catch (err) {
+        ledger.release(want);
+        post(errorResponse(req.id, err));
+        continue;
+      }
+      ledger.countTokens(generated(job));
+      const s: Started = { id: req.id, job, ticket: ledger.nextTicket(), held: want };
+      const held = jobKvBytes(ctx.config, job);
+      ledger.release(want - held);
+      s.held = held;
+      if (sampleDone(job)) finish(s);
+      else running.push(s);
       continue;
     }
-    if (inFlight.length > 0) return;
+    if (running.length > 0 || preempted.length > 0) return true;
     queue.shift();
     const h = handlers[req.op] as (payload: unknown) => unknown;
     try {
@@ -159,40 +290,128 @@ function admit(): void {
       post(errorResponse(req.id, err));
     }
   }
+  return true;
 }
 
-/** One turn: admit, then one batched decode step for every request in flight. */
+/**
+ * Claim the memory the next decode step grows the caches by. While it does not fit, the youngest
+ * running request is preempted; the last one left waits instead (the memory is held by another
+ * worker's samples), and after a short random wait preempts itself so that two workers waiting on
+ * each other cannot both stall.
+ * @returns the bytes claimed, or undefined when no step may run now
+ */
+function claimStep(c: SamplerContext['config']): number | undefined {
+  for (;;) {
+    const growth = stepGrowthBytes(
+      c,
+      running.map((s) => s.job),
+    );
+    if (ledger.tryReserve(growth)) {
+      pausedSince = undefined;
+      return growth;
+    }
+    if (running.length > 1) {
+      preempt(running.reduce((a, b) => (b.ticket > a.ticket ? b : a)));
+      continue;
+    }
+    const now = Date.now();
+    if (pausedSince === undefined) {
+      pausedSince = now;
+      pauseLimitMs = 250 + Math.random() * 750;
+    } else if (now - pausedSince > pauseLimitMs) {
+      pausedSince = undefined;
+      preempt(running[0]);
+    }
+    return undefined;
+  }
+}
+
+/** One turn: admit, then one batched decode step for every running request. */
 function turn(): void {
   scheduled = false;
   admit();
-  if (inFlight.length > 0) {
-    try {
-      advanceSamples(
-        samplerFor(need()),
-        inFlight.map((f) => f.job),
-      );
-      const still: typeof inFlight = [];
-      for (const f of inFlight) {
-        if (sampleDone(f.job)) post({ id: f.id, ok: true, result: sampleResult(f.job) });
-        else still.push(f);
+  let stepped = false;
+  if (running.length > 0) {
+    const ctx = samplerFor(need());
+    const growth = claimStep(ctx.config);
+    if (growth !== undefined) {
+      stepped = true;
+      const before = running.reduce((n, s) => n + s.held, 0);
+      const rows = running.reduce((n, s) => n + s.job.active.length, 0);
+      try {
+        advanceSamples(
+          ctx,
+          running.map((s) => s.job),
+        );
+        ledger.countTokens(rows);
+        let after = 0;
+        for (const s of running) {
+          s.held = jobKvBytes(ctx.config, s.job);
+          after += s.held;
+        }
+        // Claimed: before + growth; held now: after (finished samples freed theirs).
+        ledger.release(before + growth - after);
+        const still: Started[] = [];
+        for (const s of running) {
+          if (sampleDone(s.job)) finish(s);
+          else still.push(s);
+        }
+        running = still;
+      } catch (err) {
+        ledger.release(growth);
+        for (const s of running) {
+          release(s);
+          post(errorResponse(s.id, err));
+        }
+        running = [];
       }
-      inFlight = still;
-    } catch (err) {
-      for (const f of inFlight) post(errorResponse(f.id, err));
-      inFlight = [];
     }
   }
-  if (inFlight.length > 0 || queue.length > 0) schedule();
+  const waiting = running.length > 0 || preempted.length > 0 || queue.length > 0;
+  // No step ran: the requests wait for memory another worker holds; poll gently, do not spin.
+  if (waiting) schedule(stepped ? 0 : 10);
 }
 
-/** Run `turn` after pending messages have been received (so new requests can join). */
-function schedule(): void {
+/** Run `turn` after pending messages have been received (so new requests and cancels arrive). */
+function schedule(delayMs = 0): void {
   if (scheduled) return;
   scheduled = true;
-  setImmediate(turn);
+  if (delayMs > 0) setTimeout(turn, delayMs);
+  else setImmediate(turn);
 }
 
-parentPort?.on('message', (req: RunnerRequest) => {
-  queue.push(req);
+/**
+ * Stop a sample request whose caller went away: dropped from the queue, or its caches freed
+ * between two decode steps. Its answer is an error nobody waits for.
+ */
+function cancel(id: number): void {
+  const answer = (): void =>
+    post({ id, ok: false, errorName: 'EngineError', message: 'sample request cancelled' });
+  const q = queue.findIndex((r) => r.id === id && r.op === 'sample');
+  if (q >= 0) {
+    queue.splice(q, 1);
+    ledger.countCancelled();
+    answer();
+    return;
+  }
+  for (const list of [running, preempted]) {
+    const i = list.findIndex((s) => s.id === id);
+    if (i >= 0) {
+      const [s] = list.splice(i, 1);
+      release(s);
+      ledger.countCancelled();
+      answer();
+      schedule(); // what waited for its memory may start
+      return;
+    }
+  }
+}
+
+parentPort?.on('message', (msg: RunnerRequest | RunnerControl) => {
+  if ('cancel' in msg) {
+    cancel(msg.cancel);
+    return;
+  }
+  queue.push(msg);
   schedule();
 });

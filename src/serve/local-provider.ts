@@ -77,7 +77,12 @@ export function localProvider(opts: LocalServeOptions): {
     modelName,
     ...(perToken !== undefined ? { kvBytesPerToken: perToken } : {}),
     create: (o) =>
-      LocalEngine.open({ modelDir, checkpointDir, ...(o?.lora ? { lora: o.lora } : {}) }),
+      LocalEngine.open({
+        modelDir,
+        checkpointDir,
+        ...(o?.lora ? { lora: o.lora } : {}),
+        ...(o?.ledger ? { ledger: o.ledger } : {}),
+      }),
   };
   const hasTokenizer = existsSync(join(modelDir, 'tokenizer.json'));
   const extraRoutes = hasTokenizer

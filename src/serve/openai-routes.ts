@@ -14,8 +14,9 @@
  *
  * Hostile input: prompts are tokenized in a worker thread (tokenizer-pool.ts), and a chat or
  * completion prompt too long to fit the context by its length alone is refused before tokenizing.
- * Sampling claims its KV cache from the server's budget (kv-budget.ts) and is skipped when the
- * client hung up while it waited.
+ * Sampling is admitted against the server's KV budget (kv-budget.ts), runs batched with other
+ * requests, and stops when the client hangs up — skipped if it still waited, stopped between two
+ * decode steps if it was running.
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -204,16 +205,22 @@ export function openAiRoutes(service: TinkerService, opts: OpenAiRoutesOptions):
       ...(b.seed != null ? { seed: b.seed } : {}),
     };
     const n = b.n ?? 1;
+    // The sample stops (even mid-decode) when the client hangs up or the server closes.
+    const stop = AbortSignal.any([signal, service.closing]);
     const r = await service.kv.claim(n * (prompt.length + maxTokens), 'this request', () =>
       service.base.run(
         (e) =>
-          e.sample({
-            prompt,
-            numSamples: n,
-            params,
-            ...(topLogprobs > 0 ? { topLogprobs } : {}),
-          }),
-        signal,
+          e.sample(
+            {
+              prompt,
+              numSamples: n,
+              params,
+              ...(topLogprobs > 0 ? { topLogprobs } : {}),
+            },
+            stop,
+          ),
+        stop,
+        'shared',
       ),
     );
     return r.sequences.map((seq) => cutAtStop(tok, seq, stops, new Set(stopIds)));

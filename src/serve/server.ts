@@ -48,7 +48,7 @@ export interface ServeOptions {
   /** Engine limits and memory budget (see TinkerServiceOptions). */
   readonly limits?: Pick<
     TinkerServiceOptions,
-    'maxEngines' | 'idleUnloadMs' | 'kvBudgetBytes' | 'kvBytesPerToken'
+    'maxEngines' | 'idleUnloadMs' | 'kvBudgetBytes' | 'kvOvercommit' | 'kvBytesPerToken'
   >;
   /** Largest accepted request body (default 64 MiB). */
   readonly maxBodyBytes?: number;
@@ -101,6 +101,7 @@ export async function startServer(opts: ServeOptions): Promise<SpellServer> {
   const get = new Map<string, () => Promise<unknown>>([
     ['/', () => Promise.resolve({ name: 'spell serve', model: opts.provider.modelName })],
     ['/api/v1/get_server_capabilities', () => service.capabilities()],
+    ['/stats', () => Promise.resolve(service.stats())],
   ]);
   for (const [path, h] of extra?.get ?? []) get.set(path, h);
   const maxBody = opts.maxBodyBytes ?? 64 * 1024 * 1024;

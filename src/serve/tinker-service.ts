@@ -5,8 +5,10 @@
  * create_sampling_session, asample, samplers/{id}, retrieve_future (long poll, then `try_again`),
  * client/config and telemetry stubs.
  *
- * Each training model owns one engine; its requests run in seq_id order (model-queue.ts) and every
- * call into one engine is serialised (EngineSlot), so sampling never races a training step.
+ * Each training model owns one engine; its requests run in seq_id order (model-queue.ts) and the
+ * calls into one engine are ordered (EngineSlot): samples run together (batched by the engine), a
+ * training step alone, so sampling never races a training step. A sample stops when its future's
+ * owner goes away: its Tinker session finishes, its model is unloaded, or the server closes.
  * Ephemeral sampler saves bind a sampling session to (model, sampler version): the engine keeps only
  * its latest sampler weights, so an outdated session is refused rather than silently served newer
  * weights. Named sampler saves and `model_path` sessions get their own engine loaded from disk.
@@ -23,7 +25,7 @@ import { totalmem } from 'node:os';
 import type { z } from 'zod';
 import type { EngineInfo, PolicyEngine } from '../engine/types.ts';
 import * as w from '../engine/tinker/wire.ts';
-import type { LoraOptions } from '../model/index.ts';
+import type { KvLedger, KvLedgerSnapshot, LoraOptions } from '../model/index.ts';
 import { FutureStore } from './future-store.ts';
 import { HttpError, parseBody } from './http-util.ts';
 import { KvBudget } from './kv-budget.ts';
@@ -36,8 +38,11 @@ export interface EngineProvider {
   readonly modelName: string;
   /** KV-cache bytes one sampled token holds (layers × 2 × kv heads × head dim × 4), when known. */
   readonly kvBytesPerToken?: number;
-  /** A fresh engine on the base model; with `lora`, training LoRA adapters on a frozen base. */
-  create(opts?: { readonly lora?: LoraOptions }): Promise<PolicyEngine>;
+  /**
+   * A fresh engine on the base model; with `lora`, training LoRA adapters on a frozen base. Its
+   * sampling accounts KV memory in `ledger` (and stays within its budget) when it can.
+   */
+  create(opts?: { readonly lora?: LoraOptions; readonly ledger?: KvLedger }): Promise<PolicyEngine>;
 }
 
 export interface TinkerServiceOptions {
@@ -54,15 +59,25 @@ export interface TinkerServiceOptions {
   readonly maxEngines?: number;
   /** An engine unused this long (and, for a training model, its session silent) may be unloaded (default 10 min). */
   readonly idleUnloadMs?: number;
-  /** KV-cache bytes all running and queued sampling requests may claim together (default: a quarter of RAM). */
+  /** KV-cache bytes the samples of all engines may hold together (default: a quarter of RAM). */
   readonly kvBudgetBytes?: number;
+  /** Admitted requests' worst cases may add up to this many times the KV budget (default 4). */
+  readonly kvOvercommit?: number;
   /** Overrides the provider's kvBytesPerToken (tests). */
   readonly kvBytesPerToken?: number;
 }
 
-/** Serialises every call into one engine. */
+/**
+ * Orders the calls into one engine: an exclusive call (training, save, load, close) runs alone,
+ * after every call queued before it; shared calls (sampling) queued between two exclusive ones run
+ * together — the engine batches them — so a training step never races a sample, and a sample
+ * sees the weights of the calls queued before it.
+ */
 export class EngineSlot {
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Settles when the last exclusive call (and everything before it) has. */
+  private barrier: Promise<unknown> = Promise.resolve();
+  /** Shared calls queued since that exclusive call. */
+  private readonly shared = new Set<Promise<unknown>>();
   /** Calls queued or running. */
   private active = 0;
   /** When the last call finished (or the slot was made). */
@@ -76,15 +91,20 @@ export class EngineSlot {
     return this.active > 0;
   }
   /**
-   * Queue `fn` behind earlier calls. When `signal` aborts before `fn`'s turn, `fn` never runs
-   * (an abandoned request costs nothing).
+   * Queue `fn` behind earlier calls (with `shared`, only behind earlier exclusive ones). When
+   * `signal` aborts before `fn`'s turn, `fn` never runs (an abandoned request costs nothing).
    */
-  run<T>(fn: (e: PolicyEngine) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  run<T>(
+    fn: (e: PolicyEngine) => Promise<T>,
+    signal?: AbortSignal,
+    mode: 'exclusive' | 'shared' = 'exclusive',
+  ): Promise<T> {
     if (this.retiredBecause !== undefined) {
       return Promise.reject(new HttpError(400, this.retiredBecause));
     }
     this.active++;
-    const p = this.chain
+    const after = mode === 'shared' ? this.barrier : Promise.all([this.barrier, ...this.shared]);
+    const p = after
       .then(async () => {
         signal?.throwIfAborted();
         return fn(await this.engine);
@@ -93,7 +113,14 @@ export class EngineSlot {
         this.active--;
         this.lastUsed = Date.now();
       });
-    this.chain = p.catch(() => undefined);
+    const settled = p.catch(() => undefined);
+    if (mode === 'shared') {
+      this.shared.add(settled);
+      void settled.then(() => this.shared.delete(settled));
+    } else {
+      this.barrier = settled;
+      this.shared.clear();
+    }
     return p;
   }
   /** Refuse new work with `reason`, then close the engine once queued work is done. */
@@ -130,10 +157,14 @@ interface TrainingModel {
   readonly counters: ModelCounters;
   samplerVersion: number;
   unloaded: boolean;
+  /** Aborted when the model is unloaded: its running samples stop. */
+  readonly stop: AbortController;
 }
 
 interface SamplingSession {
   readonly id: string;
+  /** The Tinker session it belongs to (its samples stop when that session finishes). */
+  readonly sessionId: string;
   readonly slot: EngineSlot;
   readonly model?: TrainingModel;
   readonly version?: number;
@@ -149,6 +180,13 @@ interface Checkpoint {
   readonly generation: number;
 }
 
+interface TinkerSession {
+  lastBeat: number;
+  finished?: string;
+  /** Aborted when the session finishes: samples of its sampling sessions stop. */
+  readonly stop: AbortController;
+}
+
 interface Dedup {
   readonly bodyKey: string;
   readonly id: string;
@@ -161,7 +199,9 @@ export class TinkerService {
   private readonly prefix = randomBytes(3).toString('hex');
   private counter = 0;
   /** Sessions by id; `finished` is set once the client finished it (first reason wins). */
-  private readonly sessions = new Map<string, { lastBeat: number; finished?: string }>();
+  private readonly sessions = new Map<string, TinkerSession>();
+  /** Aborted when the server closes: every running sample stops. */
+  private readonly stopping = new AbortController();
   private readonly models = new Map<string, TrainingModel>();
   private readonly samplers = new Map<string, SamplingSession>();
   private readonly checkpoints = new Map<string, Checkpoint>();
@@ -176,12 +216,13 @@ export class TinkerService {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly opts: TinkerServiceOptions) {
-    this.base = new EngineSlot(opts.provider.create());
-    this.baseInfo = this.base.run((e) => e.info());
     this.kv = new KvBudget(
       opts.kvBudgetBytes ?? Math.floor(totalmem() / 4),
       opts.kvBytesPerToken ?? opts.provider.kvBytesPerToken,
+      opts.kvOvercommit,
     );
+    this.base = new EngineSlot(opts.provider.create({ ledger: this.kv.ledger }));
+    this.baseInfo = this.base.run((e) => e.info());
     const idle = this.opts.idleUnloadMs ?? 600_000;
     this.sweeper = setInterval(() => void this.unloadIdle(), Math.min(60_000, idle / 4));
     this.sweeper.unref();
@@ -197,6 +238,30 @@ export class TinkerService {
   /** Resolves once the base engine is up (so a broken model folder fails at startup). */
   async ready(): Promise<EngineInfo> {
     return this.baseInfo;
+  }
+
+  /**
+   * Sampling figures for `GET /stats`: the KV budget, what the caches hold, the worst cases
+   * admitted, tokens sampled, requests cancelled and preempted (all engines together).
+   */
+  stats(): Record<string, number> {
+    const l: KvLedgerSnapshot = this.kv.ledger.snapshot();
+    return {
+      kv_budget_bytes: l.budgetBytes,
+      kv_in_use_bytes: l.inUseBytes,
+      kv_peak_bytes: l.peakBytes,
+      kv_admitted_worst_case_bytes: this.kv.reservedBytes,
+      kv_overcommit: this.kv.overcommit,
+      tokens_generated: l.tokensGenerated,
+      requests_cancelled: l.requestsCancelled,
+      preemptions: l.preemptions,
+      engines: this.engineCount(),
+    };
+  }
+
+  /** Aborts when the server closes (routes combine it with their client's hang-up). */
+  get closing(): AbortSignal {
+    return this.stopping.signal;
   }
 
   /** Counters of a training model (undefined for unknown ids). */
@@ -257,6 +322,7 @@ export class TinkerService {
   /** Stop every engine now; running computations are abandoned, not finished. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.stopping.abort(new HttpError(503, 'the server is shutting down'));
     const slots = [
       this.base,
       ...[...this.models.values()].map((m) => m.slot),
@@ -284,8 +350,7 @@ export class TinkerService {
     for (const m of this.models.values()) {
       const beat = this.sessions.get(m.sessionId)?.lastBeat ?? 0;
       if (!m.unloaded && !m.slot.busy && now - m.slot.lastUsed >= idle && now - beat >= idle) {
-        m.unloaded = true;
-        closing.push(m.slot.retire(`model ${m.id} was unloaded after being idle`));
+        closing.push(this.unload(m, `model ${m.id} was unloaded after being idle`));
       }
     }
     await Promise.all(closing);
@@ -324,7 +389,7 @@ export class TinkerService {
   private async createSession(body: unknown): Promise<unknown> {
     parseBody(w.createSessionSchema, body, 'create_session');
     const id = this.newId('session');
-    this.sessions.set(id, { lastBeat: Date.now() });
+    this.sessions.set(id, { lastBeat: Date.now(), stop: new AbortController() });
     return Promise.resolve({ session_id: id, type: 'create_session' });
   }
 
@@ -347,10 +412,10 @@ export class TinkerService {
     if (s.finished === undefined) {
       s.finished = b.reason.type;
       const closing: Promise<void>[] = [];
+      s.stop.abort(new HttpError(410, `session ${sessionId} has finished`));
       for (const m of this.models.values()) {
         if (m.sessionId === sessionId && !m.unloaded) {
-          m.unloaded = true;
-          closing.push(m.slot.retire(`model ${m.id} was unloaded: its session has finished`));
+          closing.push(this.unload(m, `model ${m.id} was unloaded: its session has finished`));
         }
       }
       await Promise.all(closing);
@@ -359,7 +424,7 @@ export class TinkerService {
   }
 
   /** A live session, or 404 (unknown) / 410 (finished: the SDK's signal to stop). */
-  private session(id: string): { lastBeat: number; finished?: string } {
+  private session(id: string): TinkerSession {
     const s = this.sessions.get(id);
     if (!s) throw new HttpError(404, `unknown session_id '${id}'`);
     if (s.finished !== undefined) {
@@ -429,7 +494,10 @@ export class TinkerService {
     if (this.models.has(id)) throw taken();
     await this.reserveEngine();
     if (this.models.has(id)) throw taken(); // created meanwhile
-    const engine = this.opts.provider.create(lora ? { lora } : {});
+    const engine = this.opts.provider.create({
+      ledger: this.kv.ledger,
+      ...(lora ? { lora } : {}),
+    });
     const model: TrainingModel = {
       id,
       sessionId,
@@ -440,6 +508,7 @@ export class TinkerService {
       counters: { forward: 0, forwardBackward: 0, optimStep: 0, saves: 0, loads: 0 },
       samplerVersion: 0,
       unloaded: false,
+      stop: new AbortController(),
     };
     this.models.set(id, model);
     // A model whose engine failed to start holds nothing: forget it, so it does not count.
@@ -447,6 +516,13 @@ export class TinkerService {
       if (this.models.get(id) === model) this.models.delete(id);
     });
     return model;
+  }
+
+  /** Unload a training model: its running samples stop, then its engine closes. */
+  private unload(m: TrainingModel, reason: string): Promise<void> {
+    m.unloaded = true;
+    m.stop.abort(new HttpError(410, reason));
+    return m.slot.retire(reason);
   }
 
   private model(id: string): TrainingModel {
@@ -473,10 +549,10 @@ export class TinkerService {
   private unloadModel(body: unknown): Promise<unknown> {
     const b = parseBody(w.modelIdSchema, body, 'unload_model');
     const m = this.model(b.model_id);
-    m.unloaded = true;
-    const work = m.slot
-      .retire(`model ${m.id} was unloaded`)
-      .then(() => ({ model_id: m.id, type: 'unload_model' }));
+    const work = this.unload(m, `model ${m.id} was unloaded`).then(() => ({
+      model_id: m.id,
+      type: 'unload_model',
+    }));
     return Promise.resolve({ request_id: this.futures.track(work), model_id: m.id });
   }
 
@@ -568,7 +644,13 @@ export class TinkerService {
           await e.refreshSampler();
           m.samplerVersion++;
           const id = `${m.sessionId}:sample:${ephemeralSeq}`;
-          this.samplers.set(id, { id, slot: m.slot, model: m, version: m.samplerVersion });
+          this.samplers.set(id, {
+            id,
+            sessionId: m.sessionId,
+            slot: m.slot,
+            model: m,
+            version: m.samplerVersion,
+          });
           result.sampling_session_id = id;
         }
         return result;
@@ -690,7 +772,7 @@ export class TinkerService {
     const cached = this.pathSlots.get(key);
     if (cached) return cached;
     await this.reserveEngine();
-    const engine = this.opts.provider.create().then(async (e) => {
+    const engine = this.opts.provider.create({ ledger: this.kv.ledger }).then(async (e) => {
       try {
         await e.load(ckpt.ref);
         await e.refreshSampler();
@@ -723,10 +805,15 @@ export class TinkerService {
     if (prior) return { sampling_session_id: prior, type: 'create_sampling_session' };
     let session: SamplingSession;
     if (b.model_path != null) {
-      session = { id, slot: await this.slotForPath(b.model_path), modelPath: b.model_path };
+      session = {
+        id,
+        sessionId: b.session_id,
+        slot: await this.slotForPath(b.model_path),
+        modelPath: b.model_path,
+      };
     } else {
       this.checkBaseModel(b.base_model!, 'base_model');
-      session = { id, slot: this.base };
+      session = { id, sessionId: b.session_id, slot: this.base };
     }
     this.samplers.set(id, session);
     this.remember(`sampling session ${id}`, JSON.stringify(body), id);
@@ -766,49 +853,66 @@ export class TinkerService {
     const prompt = w.decodeModelInput(b.prompt, 'prompt');
     const params = w.decodeSamplingParams(b.sampling_params, this.opts.defaultMaxTokens ?? 256);
     const tokens = b.num_samples * (prompt.length + params.maxTokens);
+    // A future has no connection to watch: its sample stops when the server closes, when the
+    // Tinker session of its sampling session finishes, or when the model it samples is unloaded.
+    const owner = session ? this.sessions.get(session.sessionId) : undefined;
+    const signal = AbortSignal.any([
+      this.stopping.signal,
+      ...(owner ? [owner.stop.signal] : []),
+      ...(session?.model ? [session.model.stop.signal] : []),
+    ]);
     const run = (): Promise<unknown> =>
       this.kv.claim(tokens, 'asample', () =>
-        slot.run(async (e) => {
-          const m = session?.model;
-          if (m && (m.unloaded || session?.version !== m.samplerVersion)) {
-            throw new HttpError(
-              400,
-              `sampling session ${session?.id} is stale: model ${m.id} has replaced those sampler weights (spell serve keeps only a model's latest sampler); create a new sampling session`,
+        slot.run(
+          async (e) => {
+            const m = session?.model;
+            if (m && (m.unloaded || session?.version !== m.samplerVersion)) {
+              throw new HttpError(
+                400,
+                `sampling session ${session?.id} is stale: model ${m.id} has replaced those sampler weights (spell serve keeps only a model's latest sampler); create a new sampling session`,
+              );
+            }
+            const r = await e.sample(
+              {
+                prompt,
+                numSamples: b.num_samples,
+                params,
+                ...(b.topk_sample_logprobs > 0 ? { topLogprobs: b.topk_sample_logprobs } : {}),
+                ...(scorePrompt ? { promptLogprobs: { topK: b.topk_prompt_logprobs } } : {}),
+              },
+              signal,
             );
-          }
-          const r = await e.sample({
-            prompt,
-            numSamples: b.num_samples,
-            params,
-            ...(b.topk_sample_logprobs > 0 ? { topLogprobs: b.topk_sample_logprobs } : {}),
-            ...(scorePrompt ? { promptLogprobs: { topK: b.topk_prompt_logprobs } } : {}),
-          });
-          // prompt_logprobs_last_n: only the last n positions are reported, the rest are null.
-          const keepFrom = b.prompt_logprobs_last_n ? prompt.length - b.prompt_logprobs_last_n : 0;
-          const tail = <T>(xs: T[] | undefined, empty: T): T[] | null =>
-            xs ? xs.map((x, i) => (i >= keepFrom ? x : empty)) : null;
-          return {
-            type: 'sample',
-            sequences: r.sequences.map((s) => ({
-              tokens: s.tokens,
-              logprobs: s.logprobs,
-              stop_reason: s.stopReason,
-              ...(s.topLogprobs
-                ? { topk_logprobs: s.topLogprobs.map((row) => row.map(([t, l]) => [t, l])) }
-                : {}),
-            })),
-            prompt_logprobs: scorePrompt ? tail(r.promptLogprobs, null) : null,
-            topk_prompt_logprobs:
-              b.topk_prompt_logprobs > 0
-                ? (tail(
-                    r.promptTopLogprobs?.map((row, i) =>
-                      i === 0 ? null : row.map(([t, l]) => [t, l]),
-                    ),
-                    null,
-                  ) ?? null)
-                : null,
-          };
-        }),
+            // prompt_logprobs_last_n: only the last n positions are reported, the rest are null.
+            const keepFrom = b.prompt_logprobs_last_n
+              ? prompt.length - b.prompt_logprobs_last_n
+              : 0;
+            const tail = <T>(xs: T[] | undefined, empty: T): T[] | null =>
+              xs ? xs.map((x, i) => (i >= keepFrom ? x : empty)) : null;
+            return {
+              type: 'sample',
+              sequences: r.sequences.map((s) => ({
+                tokens: s.tokens,
+                logprobs: s.logprobs,
+                stop_reason: s.stopReason,
+                ...(s.topLogprobs
+                  ? { topk_logprobs: s.topLogprobs.map((row) => row.map(([t, l]) => [t, l])) }
+                  : {}),
+              })),
+              prompt_logprobs: scorePrompt ? tail(r.promptLogprobs, null) : null,
+              topk_prompt_logprobs:
+                b.topk_prompt_logprobs > 0
+                  ? (tail(
+                      r.promptTopLogprobs?.map((row, i) =>
+                        i === 0 ? null : row.map(([t, l]) => [t, l]),
+                      ),
+                      null,
+                    ) ?? null)
+                  : null,
+            };
+          },
+          signal,
+          'shared',
+        ),
       );
     // SDK >= 0.30 stamps each sampled sequence with an id from the submission answer.
     const submitted = (requestId: string): unknown => ({

@@ -75,6 +75,12 @@ export const AlgorithmConfigSchema = z
      */
     repeatWindow: nonNegInt.default(0),
     repeatLimit: positiveInt.default(8),
+    /**
+     * A responder answer cut off at the generation cap: scored like any other (the reference: no
+     * over-length penalty) or zero, unjudged (a guard against replies that list candidate answers
+     * until the cap, which strict cover-EM can reward; docs/experiments/smollm2.md, attempt 3).
+     */
+    truncatedAnswers: z.enum(['score', 'zero']).default('score'),
     /** Rule metric for free-form answers. */
     qaMetric: z.enum(['cem-strict', 'cem-loose', 'em', 'f1']).default('cem-strict'),
     /**

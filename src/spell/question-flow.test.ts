@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_ALGORITHM_CONFIG } from './config.ts';
 import {
+  checkAgainst,
   checkAnswer,
   groundingVerdict,
   judgeReplies,
@@ -75,10 +76,28 @@ describe('the question flow, phase by phase', () => {
   test('C and D: responder prompt over every document; rule check; verifier prompt', () => {
     expect(responderPromptFor('qa', DOCS, 'Where?')).toContain('Noise.');
     const q = parsed(fenced('{"question": "Where was Ada born?", "answer": "Kettle"}'));
-    const right = checkAnswer('qa', 'The answer is \\boxed{Kettle}', q, A);
+    const right = checkAnswer('qa', 'The answer is \\boxed{Kettle}', q, A, false);
     expect(right.score).toBe(1);
     expect(verifierPromptFor(q, right)).toContain('Kettle');
     expect(verifierPromptFor(q, { pred: null, gt: 'Kettle' })).toBeUndefined();
+  });
+
+  test('D: a reply cut off at the cap is scored (reference) or zero and unjudged (truncatedAnswers)', () => {
+    const q = parsed(fenced('{"question": "Where was Ada born?", "answer": "Kettle"}'));
+    // The enumeration SmolLM2's responder learned: strict cover-EM finds the reference in the tail.
+    const listing =
+      'The correct answer is (Lune). The answer is (Moor). The answer is (Kettle). The';
+    expect(checkAnswer('qa', listing, q, A, true).score).toBe(1);
+    expect(checkAnswer('qa', listing, q, A, false).score).toBe(1);
+    const Z = { ...A, truncatedAnswers: 'zero' as const };
+    const cut = checkAnswer('qa', listing, q, Z, true);
+    expect(cut).toMatchObject({ score: 0, pred: null });
+    expect(verifierPromptFor(q, cut)).toBeUndefined();
+    expect(checkAnswer('qa', listing, q, Z, false).score).toBe(1);
+    expect(
+      checkAgainst('mc', 'The correct answer is (B). The correct answer is (C', 'B', Z, true).score,
+    ).toBe(0);
+    expect(checkAgainst('mc', 'The correct answer is (B).', 'B', Z, false).score).toBe(1);
   });
 
   test("D': the verifier's judgement, rewards and selection", () => {

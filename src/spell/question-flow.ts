@@ -126,14 +126,32 @@ export function responderPromptFor(
   });
 }
 
-/** D. The rule check of one responder answer against the reference. */
+/**
+ * D. The rule check of one responder answer against the reference. Under `truncatedAnswers:
+ * zero` an answer cut off at the generation cap scores 0 with no prediction, so no verifier judges
+ * it either.
+ */
 export function checkAnswer(
   task: Task,
   answer: string,
   question: ParsedQuestion,
-  algo: Pick<AlgorithmConfig, 'qaMetric'>,
+  algo: Pick<AlgorithmConfig, 'qaMetric' | 'truncatedAnswers'>,
+  truncated: boolean,
 ): RuleScore {
-  return ruleScore(task, answer, question.referenceAnswer, { qaMetric: algo.qaMetric });
+  return checkAgainst(task, answer, question.referenceAnswer, algo, truncated);
+}
+
+/** The rule check against a plain reference answer (static RLVR's labeled questions). */
+export function checkAgainst(
+  task: Task,
+  answer: string,
+  reference: string,
+  algo: Pick<AlgorithmConfig, 'qaMetric' | 'truncatedAnswers'>,
+  truncated: boolean,
+): RuleScore {
+  const rule = ruleScore(task, answer, reference, { qaMetric: algo.qaMetric });
+  if (truncated && algo.truncatedAnswers === 'zero') return { ...rule, score: 0, pred: null };
+  return rule;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { EvalRecord } from '../data/synth/corpus.ts';
 import { readEvalSet } from '../data/synth/eval-set.ts';
 import { responderPrompt } from '../spell/prompts/index.ts';
 import { formatMcQuestion } from '../spell/questioner-parse.ts';
-import { ruleScore } from '../spell/rules/index.ts';
+import { checkAgainst } from '../spell/question-flow.ts';
 import { classifyResponderGroup, passRate } from '../spell/rewards.ts';
 import { computeTrainItems, type TrainItem } from '../spell/train-items.ts';
 import type { TrainConfig } from './config.ts';
@@ -139,7 +139,8 @@ export async function runRlvrStep(ctx: RlvrContext, step: number): Promise<StepO
   plans.forEach((p, gi) => {
     const group = gens[gi];
     const rewards = group.map(
-      (g) => ruleScore(p.q.task, g.text, p.q.answer, { qaMetric: cfg.algorithm.qaMetric }).score,
+      (g) =>
+        checkAgainst(p.q.task, g.text, p.q.answer, cfg.algorithm, g.stopReason === 'length').score,
     );
     groups.push({ task: p.q.task, passRate: passRate(rewards) });
     if (classifyResponderGroup(rewards) === 'zero_variance')

@@ -246,7 +246,7 @@ export async function runGenBatch(
   // D. Rule checks on every answer.
   const groupsSamples: ResponderSample[][] = rPlans.map((r, gi) =>
     rGens[gi].map((gen, index) => {
-      const rule = checkAnswer(r.q.task, gen.text, okParse(r.q), algo);
+      const rule = checkAnswer(r.q.task, gen.text, okParse(r.q), algo, gen.stopReason === 'length');
       return {
         questionUid: r.q.uid,
         index,

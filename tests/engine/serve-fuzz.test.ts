@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { localProvider, startServer, type SpellServer } from '../../src/serve/index.ts';
+import { serveClient, type RawOptions } from './serve-client.ts';
 
 const MODEL = fileURLToPath(new URL('../../assets/model/', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'spell-fuzz-'));
@@ -129,10 +130,11 @@ const request = fc.record({
   contentType: fc.constantFrom('application/json', 'application/json', 'text/plain', undefined),
 });
 
-async function send(path: string, init: RequestInit): Promise<number> {
-  const res = await fetch(`${server.url}${path}`, { ...init, signal: AbortSignal.timeout(30_000) });
-  await res.arrayBuffer();
-  return res.status;
+const client = serveClient(() => server.url);
+
+/** The status of one request; a hang fails the run after 30 s. */
+async function send(path: string, opts: RawOptions = {}): Promise<number> {
+  return (await client.raw(path, { ...opts, signal: AbortSignal.timeout(30_000) })).status;
 }
 
 test('random and mutated bodies on every route: no 5xx, no hang, bounded memory, still correct', async () => {
@@ -151,17 +153,8 @@ test('random and mutated bodies on every route: no 5xx, no hang, bounded memory,
     { numRuns: 300, seed: 25, endOnFailure: true },
   );
   // Still correct: a session, a sample and a chat answer.
-  const post = (path: string, b: unknown) =>
-    fetch(`${server.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(b),
-    }).then(async (res) => ({
-      status: res.status,
-      json: (await res.json()) as Record<string, unknown>,
-    }));
-  expect((await post('/api/v1/create_session', { tags: [] })).status).toBe(200);
-  const chat = await post('/v1/chat/completions', {
+  expect((await client.post('/api/v1/create_session', { tags: [] })).status).toBe(200);
+  const chat = await client.post('/v1/chat/completions', {
     messages: [{ role: 'user', content: 'hi' }],
     max_tokens: 2,
   });

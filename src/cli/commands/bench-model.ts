@@ -28,6 +28,9 @@ interface BenchModelCliOptions {
   readonly peers: boolean;
   readonly gguf?: string;
   readonly peersHome?: string;
+  readonly groupPrompt?: string;
+  readonly groupSize?: string;
+  readonly groupAnswer?: string;
 }
 
 /** SmolLM2-135M's config (Llama family) with a longer position limit for the 8k prefill. */
@@ -113,6 +116,9 @@ export function registerBenchModel(bench: Command): void {
     )
     .option('--peers-home <dir>', 'peer venvs (default $SPELL_PEERS_HOME or peers/.venv)')
     .option('--no-peers', 'spell only')
+    .option('--group-prompt <n>', 'responder group: prompt tokens (default 2048; 96 with --quick)')
+    .option('--group-size <G>', 'responder group: answers sampled/trained (default 4)')
+    .option('--group-answer <n>', 'responder group: tokens per answer (default 128)')
     .action(async (opts: BenchModelCliOptions) => {
       const repeats = positiveInt('--repeats', opts.repeats);
       const dir = resolve(opts.model);
@@ -130,7 +136,16 @@ export function registerBenchModel(bench: Command): void {
         throw new ConfigurationError(`--gguf: no file ${opts.gguf}`);
       }
       const model = loadModelFolder(dir);
-      const sizes: PhaseSizes = opts.quick ? QUICK_SIZES : FULL_SIZES;
+      const base: PhaseSizes = opts.quick ? QUICK_SIZES : FULL_SIZES;
+      const g = base.group ?? { prompt: 2048, G: 4, answer: 128 };
+      const sizes: PhaseSizes = {
+        ...base,
+        group: {
+          prompt: opts.groupPrompt ? positiveInt('--group-prompt', opts.groupPrompt) : g.prompt,
+          G: opts.groupSize ? positiveInt('--group-size', opts.groupSize) : g.G,
+          answer: opts.groupAnswer ? positiveInt('--group-answer', opts.groupAnswer) : g.answer,
+        },
+      };
       const keep = phaseFilter(opts.phases);
       const phases = modelPhases(model, sizes).filter((p) => keep(p.name));
       const home = resolve(opts.peersHome ?? process.env.SPELL_PEERS_HOME ?? 'peers/.venv');

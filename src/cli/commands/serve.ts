@@ -20,6 +20,7 @@ interface ServeFlags {
   allowOrigin?: string[];
   maxEngines: string;
   kvBudgetMb?: string;
+  kvOvercommit: string;
   idleUnloadMinutes: string;
   maxBodyMb: string;
   checkpointDir?: string;
@@ -47,6 +48,11 @@ export function registerServe(program: Command): void {
       '--kv-budget-mb <N>',
       'KV-cache memory all sampling requests may hold together (default: a quarter of RAM)',
     )
+    .option(
+      '--kv-overcommit <X>',
+      'admit requests whose worst-case KV needs add up to X times the budget (the budget still bounds what is held)',
+      '4',
+    )
     .option('--idle-unload-minutes <M>', 'unload engines idle this long', '10')
     .option(
       '--checkpoint-dir <DIR>',
@@ -72,6 +78,7 @@ export function registerServe(program: Command): void {
         flags.kvBudgetMb === undefined
           ? undefined
           : parseNumberFlag(flags.kvBudgetMb, '--kv-budget-mb', { min: 0 });
+      const kvOvercommit = parseNumberFlag(flags.kvOvercommit, '--kv-overcommit', { min: 1 });
       const { provider, extraRoutes, checkpointDir } = localProvider({
         modelDir,
         ...(flags.checkpointDir ? { checkpointDir: flags.checkpointDir } : {}),
@@ -88,6 +95,7 @@ export function registerServe(program: Command): void {
         limits: {
           maxEngines,
           idleUnloadMs: idleMinutes * 60_000,
+          kvOvercommit,
           ...(kvBudgetMb !== undefined
             ? { kvBudgetBytes: Math.floor(kvBudgetMb * 1024 * 1024) }
             : {}),

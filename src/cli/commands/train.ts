@@ -69,6 +69,17 @@ export function registerTrain(program: Command): void {
     .option('--print-config', 'print the resolved config as YAML and exit')
     .option('--dashboard', 'serve the live dashboard of this run on 127.0.0.1 while it trains')
     .option('--dashboard-port <p>', 'port of --dashboard', '8765')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  spell train --model models/smollm2 engine.loraRank=16     LoRA rank 16 on the local engine
+                                                            (0 = full fine-tuning, the default)
+  spell train --run-dir runs/spell --resume --steps 40      continue a run to step 40
+  spell train --print-config rollout.groupSize=4            the resolved config, every key
+
+Every key with its default: src/train/config.ts; docs/cli/train.md, docs/lora-export.md.`,
+    )
     .action(async (overrides: string[], flags: TrainFlags) => {
       if (flags.resume && flags.overwrite) {
         throw new ConfigurationError('--resume and --overwrite exclude each other; pass one');

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigurationError, EngineError } from '../../core/errors.ts';
 import { ModelRunner } from '../../model/index.ts';
-import type { GemmBackend, LoraOptions } from '../../model/index.ts';
+import type { GemmBackend, KvLedger, LoraOptions } from '../../model/index.ts';
 import type {
   AdamParams,
   Datum,
@@ -36,6 +36,8 @@ export interface LocalEngineOptions {
    * weights instead of the full weights; checkpoints are then adapter-only peft folders.
    */
   readonly lora?: LoraOptions;
+  /** Account sampling memory in this ledger (and stay within its budget); default: an own one. */
+  readonly ledger?: KvLedger;
 }
 
 const CHECKPOINT_NAME = /^[A-Za-z0-9_-]{1,255}$/;
@@ -64,6 +66,7 @@ export class LocalEngine implements PolicyEngine {
       ...(opts.gemmBackend ? { gemmBackend: opts.gemmBackend } : {}),
       ...(opts.gemmThreads ? { gemmThreads: opts.gemmThreads } : {}),
       ...(opts.lora ? { lora: opts.lora } : {}),
+      ...(opts.ledger ? { ledger: opts.ledger } : {}),
     });
     return new LocalEngine(runner, modelDir, checkpointDir);
   }
@@ -81,8 +84,14 @@ export class LocalEngine implements PolicyEngine {
     });
   }
 
-  sample(req: SampleRequest): Promise<SampleResult> {
-    return this.runner.sample(req);
+  /** An abort of `signal` cancels the request in the worker, even mid-decode. */
+  sample(req: SampleRequest, signal?: AbortSignal): Promise<SampleResult> {
+    return this.runner.sample(req, signal);
+  }
+
+  /** KV memory, tokens and cancels of this engine's sampling (shared with engines given the same ledger). */
+  get ledger(): KvLedger {
+    return this.runner.ledger;
   }
 
   forward(

@@ -9,22 +9,13 @@ import {
   flashAttentionForward,
 } from './flash-attention.ts';
 import { activeNativeAddon, gemmBackend, setGemmBackend } from './gemm.ts';
+import { testableGemmBackends } from '../testing/gemm-backends.ts';
 import { swigluBackward, swigluForward } from './swiglu.ts';
 
 const saved = gemmBackend();
 afterAll(() => setGemmBackend(saved));
-const nativeBuilt = (() => {
-  try {
-    setGemmBackend('native');
-    return activeNativeAddon() !== null;
-  } catch {
-    return false;
-  } finally {
-    setGemmBackend(saved);
-  }
-})();
-// The addon is required in CI (.ci/run fails without it); locally the native cases skip without it.
-const backends = nativeBuilt ? (['native', 'js'] as const) : (['js'] as const);
+const backends = testableGemmBackends();
+const nativeBuilt = backends.includes('native');
 
 function rand(n: number, rng: Rng): Float32Array {
   const a = new Float32Array(n);

@@ -9,9 +9,54 @@
  * blocked flash kernels (native/attention.c: online softmax, vectorised exp, both cores) and plain
  * loops here (the fallback when the addon is not built). The backward recomputes the probabilities
  * from lse, so it needs the forward's `out` and `lse`, not a saved matrix.
+ *
+ * Optional segments let one call run a packed sequence: a shared prefix followed by several
+ * continuations of it, each seeing the prefix and its own earlier tokens but not the others
+ * (the shared-prompt training path, model/shared-prefix.ts).
  */
 import type { Floats } from './floats.ts';
 import { activeNativeAddon, gemmThreads } from './gemm.ts';
+import type { NativeGemmAddon } from './gemm-native.ts';
+
+/**
+ * Segments of a packed sequence. Query row i sees keys [0, min(prefix, segStart[i])) and
+ * [segStart[i], its position]: segStart[i] = 0 is the plain causal row (a prefix row), and a
+ * continuation's rows have segStart = where the continuation starts (≥ prefix).
+ */
+export interface AttentionSegments {
+  readonly prefix: number;
+  /** (Tq) key index where row i's own segment starts, ≤ the row's position. */
+  readonly segStart: Int32Array;
+}
+
+const segmentSupport = new WeakMap<NativeGemmAddon, boolean>();
+
+/** The addon when it is active and takes segments (older builds do not), else null. */
+function segmentAddon(): NativeGemmAddon | null {
+  const addon = activeNativeAddon();
+  if (!addon) return null;
+  let ok = segmentSupport.get(addon);
+  if (ok === undefined) {
+    ok = addon.info().segments === true;
+    segmentSupport.set(addon, ok);
+  }
+  return ok ? addon : null;
+}
+
+/**
+ * Whether segmented attention runs at full speed: with the pure-JS backend, or a native build
+ * that has it. A stale native build would send packed sequences through the slow loops.
+ */
+export function segmentedAttentionFast(): boolean {
+  return activeNativeAddon() === null || segmentAddon() !== null;
+}
+
+/** Row t's hidden keys [lo, hi) (empty without segments). */
+function gapOf(seg: AttentionSegments | null, t: number): [number, number] {
+  if (!seg) return [0, 0];
+  const s = seg.segStart[t];
+  return [Math.min(seg.prefix, s), s];
+}
 
 /** Attention forward: writes `out` and `lse`. */
 export function flashAttentionForward(
@@ -25,10 +70,17 @@ export function flashAttentionForward(
   NH: number,
   NKV: number,
   HD: number,
+  segments: AttentionSegments | null = null,
 ): void {
-  const addon = activeNativeAddon();
-  if (addon) addon.attnForward(q, k, v, out, lse, Tq, Tk, NH, NKV, HD, gemmThreads());
-  else attentionForwardLoops(out, lse, q, k, v, Tq, Tk, NH, NKV, HD);
+  const addon = segments ? segmentAddon() : activeNativeAddon();
+  if (addon && segments) {
+    const { segStart, prefix } = segments;
+    addon.attnForward(q, k, v, out, lse, Tq, Tk, NH, NKV, HD, gemmThreads(), segStart, prefix);
+  } else if (addon) {
+    addon.attnForward(q, k, v, out, lse, Tq, Tk, NH, NKV, HD, gemmThreads());
+  } else {
+    attentionForwardLoops(out, lse, q, k, v, Tq, Tk, NH, NKV, HD, segments);
+  }
 }
 
 /** Attention backward: accumulates into dq, dk, dv (see `attentionBackward` for the algebra). */
@@ -47,12 +99,35 @@ export function flashAttentionBackward(
   NH: number,
   NKV: number,
   HD: number,
+  segments: AttentionSegments | null = null,
 ): void {
-  const addon = activeNativeAddon();
-  if (addon) {
-    addon.attnBackward(q, k, v, out, lse, dout, dq, dk, dv, Tq, Tk, NH, NKV, HD, gemmThreads());
+  const addon = segments ? segmentAddon() : activeNativeAddon();
+  const th = gemmThreads();
+  if (addon && segments) {
+    const { segStart, prefix } = segments;
+    addon.attnBackward(
+      q,
+      k,
+      v,
+      out,
+      lse,
+      dout,
+      dq,
+      dk,
+      dv,
+      Tq,
+      Tk,
+      NH,
+      NKV,
+      HD,
+      th,
+      segStart,
+      prefix,
+    );
+  } else if (addon) {
+    addon.attnBackward(q, k, v, out, lse, dout, dq, dk, dv, Tq, Tk, NH, NKV, HD, th);
   } else {
-    attentionBackwardLoops(dq, dk, dv, dout, q, k, v, out, lse, Tq, Tk, NH, NKV, HD);
+    attentionBackwardLoops(dq, dk, dv, dout, q, k, v, out, lse, Tq, Tk, NH, NKV, HD, segments);
   }
 }
 
@@ -68,6 +143,7 @@ export function attentionForwardLoops(
   NH: number,
   NKV: number,
   HD: number,
+  segments: AttentionSegments | null = null,
 ): void {
   const group = NH / NKV;
   const scale = 1 / Math.sqrt(HD);
@@ -81,8 +157,10 @@ export function attentionForwardLoops(
     for (let t = 0; t < Tq; t++) {
       const qo = t * qStride + h * HD;
       const last = past + t;
+      const [lo, hi] = gapOf(segments, t);
       let max = -Infinity;
       for (let u = 0; u <= last; u++) {
+        if (u === lo) u = Math.max(u, hi);
         const ko = u * kvStride + kvOff;
         let d = 0;
         for (let i = 0; i < HD; i++) d += q[qo + i] * k[ko + i];
@@ -92,6 +170,7 @@ export function attentionForwardLoops(
       let sum = 0;
       o.fill(0);
       for (let u = 0; u <= last; u++) {
+        if (u === lo) u = Math.max(u, hi);
         const p = Math.exp(s[u] - max);
         sum += p;
         const vo = u * kvStride + kvOff;
@@ -119,6 +198,7 @@ export function attentionBackwardLoops(
   NH: number,
   NKV: number,
   HD: number,
+  segments: AttentionSegments | null = null,
 ): void {
   const group = NH / NKV;
   const scale = 1 / Math.sqrt(HD);
@@ -133,7 +213,9 @@ export function attentionBackwardLoops(
       // D_t = dout_t · out_t = Σ_u p_tu · (dout_t · v_u)
       let D = 0;
       for (let i = 0; i < HD; i++) D += dout[qo + i] * out[qo + i];
+      const [lo, hi] = gapOf(segments, t);
       for (let u = 0; u <= past + t; u++) {
+        if (u === lo) u = Math.max(u, hi);
         const ko = u * kvStride + kvOff;
         let s = 0;
         let dp = 0;

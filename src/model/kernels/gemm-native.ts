@@ -13,6 +13,8 @@ export interface NativeGemmInfo {
   /** Register tile: rows of C (MR) and columns of C (NR) per micro-kernel call. */
   readonly mr: number;
   readonly nr: number;
+  /** attnForward/attnBackward take packed-sequence segments (absent in older builds). */
+  readonly segments?: boolean;
 }
 
 /** The addon's surface. `threads` ≥ 1; the split never changes the result bits. */
@@ -31,7 +33,11 @@ export interface NativeGemmAddon {
     /** Every row of C gets the bits it would get computed alone (see `gemmRows`). */
     rowStable?: boolean,
   ): void;
-  /** Flash-style causal GQA attention forward (see native/attention.h): writes out and lse. */
+  /**
+   * Flash-style causal GQA attention forward (see native/attention.h): writes out and lse. With
+   * `segStart` (info().segments), row i sees keys [0, min(prefix, segStart[i])) and
+   * [segStart[i], its position].
+   */
   attnForward(
     q: Float32Array,
     k: Float32Array,
@@ -44,6 +50,8 @@ export interface NativeGemmAddon {
     NKV: number,
     HD: number,
     threads: number,
+    segStart?: Int32Array | null,
+    prefix?: number,
   ): void;
   /** Its backward: accumulates dq, dk, dv. */
   attnBackward(
@@ -62,6 +70,8 @@ export interface NativeGemmAddon {
     NKV: number,
     HD: number,
     threads: number,
+    segStart?: Int32Array | null,
+    prefix?: number,
   ): void;
   /** One decode row over a cache kc (NKV, HD, L), vc (NKV, L, HD): writes out (NH, HD). */
   attnDecode(

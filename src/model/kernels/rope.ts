@@ -3,7 +3,9 @@
  * into halves (a, b) and pair i (a_i, b_i) is rotated by the angle pos · θ^(−2i/HD):
  *   a'_i = a_i·cos − b_i·sin,   b'_i = b_i·cos + a_i·sin.
  * Row t of a batch has position pos0 + t·posStride (stride 1 for a sequence, 0 for a decode batch
- * where every row sits at the same position). Angles are computed in float64.
+ * where every row sits at the same position), or `positions[t]` when given (a packed sequence of
+ * a shared prefix and several continuations, each continuing the prefix's positions). Angles
+ * are computed in float64.
  */
 import type { Floats } from './floats.ts';
 
@@ -25,10 +27,11 @@ export function ropeForward(
   pos0: number,
   posStride: number,
   invFreq: Float64Array,
+  positions: Int32Array | null = null,
 ): void {
   const half = HD / 2;
   for (let t = 0; t < N; t++) {
-    const pos = pos0 + t * posStride;
+    const pos = positions ? positions[t] : pos0 + t * posStride;
     for (let i = 0; i < half; i++) {
       const ang = pos * invFreq[i];
       const c = Math.cos(ang);
@@ -54,10 +57,11 @@ export function ropeBackward(
   pos0: number,
   posStride: number,
   invFreq: Float64Array,
+  positions: Int32Array | null = null,
 ): void {
   const half = HD / 2;
   for (let t = 0; t < N; t++) {
-    const pos = pos0 + t * posStride;
+    const pos = positions ? positions[t] : pos0 + t * posStride;
     for (let i = 0; i < half; i++) {
       const ang = pos * invFreq[i];
       const c = Math.cos(ang);
