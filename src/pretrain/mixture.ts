@@ -1,11 +1,14 @@
 /**
  * The shuffled stream of mixed examples pretraining consumes: each draw picks a role by weight,
- * then a cluster uniformly (clusters are balanced across tasks), then builds the example. One
+ * then a cluster uniformly (clusters are balanced across tasks), then builds the example from the
+ * role's row of one table (text roles from a cluster, token drills from their vocabularies). One
  * `Rng` drives everything, so the stream is a pure function of the seed (and resumable from the
  * RNG state). Pure and synchronous.
  */
 import type { Rng } from '../core/rng.ts';
+import type { HfTokenizer } from '../text/index.ts';
 import type { QaCluster } from './clusters.ts';
+import { encodeExample, type EncodedExample, type EncodeOptions } from './encode.ts';
 import {
   copyExample,
   repeatExample,
@@ -19,6 +22,8 @@ import {
   type ExampleRole,
   type TextExample,
 } from './examples.ts';
+import { inductionExample, type InductionVocab } from './induction.ts';
+import { pointerExample } from './pointer.ts';
 import { QUOTE_MAX_TOKENS, quoteExample } from './quote.ts';
 
 /** Relative weight of each role in the stream (need not sum to 1). */
@@ -62,35 +67,101 @@ export function drawRole(weights: RoleWeights, rng: Rng): ExampleRole {
   return [...EXAMPLE_ROLES].reverse().find((r) => weights[r] > 0) as ExampleRole;
 }
 
-/** Build one example of `role` from `cluster`. */
+/** The token-id vocabularies of the drills. */
+export interface DrillVocabs {
+  readonly induction: InductionVocab;
+  readonly pointer: InductionVocab;
+}
+
+/** Everything a role needs to become training tokens. */
+export interface ExampleContext {
+  readonly tok: HfTokenizer;
+  readonly examples: ExampleOptions;
+  readonly encode: EncodeOptions;
+  /** null: the tokenizer cannot pose the drills (they must then have weight 0). */
+  readonly drills: DrillVocabs | null;
+  readonly drillChatShare: number;
+}
+
+/** One row per role: how its examples are built, named and held out. */
+interface RoleSpec {
+  /** Its name in progress lines. */
+  readonly short: string;
+  /**
+   * Where its held-out examples come from. `shared`: the first five roles draw from one stream,
+   * task by task; `own`: each role added later draws from a stream of its own, so adding it left
+   * the others' held-out sets, and earlier runs' held-out losses, unchanged.
+   */
+  readonly heldOut: 'shared' | 'own';
+  /** Text roles: one example from a cluster. */
+  readonly text?: (cluster: QaCluster, rng: Rng, opts: ExampleOptions) => TextExample;
+  /** Token drills: one example straight from the drill vocabularies (no cluster). */
+  readonly drill?: (rng: Rng, vocabs: DrillVocabs, chatShare: number) => EncodedExample;
+}
+
+export const ROLE_TABLE: Readonly<Record<ExampleRole, RoleSpec>> = {
+  lm: { short: 'lm', heldOut: 'shared', text: (c, rng) => lmExample(c, rng) },
+  questioner: {
+    short: 'q',
+    heldOut: 'shared',
+    text: (c, rng, o) => questionerExample(c, rng, rng.next() < HISTORY_SHARE, o),
+  },
+  responder: { short: 'r', heldOut: 'shared', text: (c, rng, o) => responderExample(c, rng, o) },
+  grounding: { short: 'g', heldOut: 'shared', text: (c, rng) => groundingExample(c, rng) },
+  verifier: { short: 'v', heldOut: 'shared', text: (c, rng) => verifierExample(c, rng) },
+  copy: { short: 'c', heldOut: 'own', text: (c, rng) => copyExample(c, rng) },
+  repeat: { short: 'rep', heldOut: 'own', text: (c, rng) => repeatExample(c, rng) },
+  induction: {
+    short: 'ind',
+    heldOut: 'own',
+    drill: (rng, v, share) => inductionExample(rng, v.induction, share),
+  },
+  quote: {
+    short: 'quo',
+    heldOut: 'own',
+    text: (c, rng, o) => quoteExample(c, rng, o.countTokens, QUOTE_MAX_TOKENS),
+  },
+  pointer: {
+    short: 'ptr',
+    heldOut: 'own',
+    drill: (rng, v, share) => pointerExample(rng, v.pointer, share),
+  },
+};
+
+/**
+ * Build one text example of `role` from `cluster`.
+ * @throws RangeError for a token drill (see `encodedExample`).
+ */
 export function buildExample(
   role: ExampleRole,
   cluster: QaCluster,
   rng: Rng,
   opts: ExampleOptions,
 ): TextExample {
-  switch (role) {
-    case 'lm':
-      return lmExample(cluster, rng);
-    case 'questioner':
-      return questionerExample(cluster, rng, rng.next() < HISTORY_SHARE, opts);
-    case 'responder':
-      return responderExample(cluster, rng, opts);
-    case 'grounding':
-      return groundingExample(cluster, rng);
-    case 'verifier':
-      return verifierExample(cluster, rng);
-    case 'copy':
-      return copyExample(cluster, rng);
-    case 'repeat':
-      return repeatExample(cluster, rng);
-    case 'quote':
-      return quoteExample(cluster, rng, opts.countTokens, QUOTE_MAX_TOKENS);
-    case 'induction':
-    case 'pointer':
-      // Token ids, not text: the pretraining loop builds these (induction.ts, pointer.ts).
-      throw new RangeError(`the ${role} drill is built from token ids, not text`);
-  }
+  const build = ROLE_TABLE[role].text;
+  if (build === undefined)
+    throw new RangeError(`the ${role} drill is built from token ids, not text`);
+  return build(cluster, rng, opts);
+}
+
+/**
+ * One example of `role` as tokens: a text role draws its cluster from `clusters` first (the same
+ * draws as `drawExample`), a drill draws token ids.
+ * @throws RangeError for a drill when the context has no drill vocabularies.
+ */
+export function encodedExample(
+  role: ExampleRole,
+  clusters: readonly QaCluster[],
+  rng: Rng,
+  ctx: ExampleContext,
+): EncodedExample {
+  const drill = ROLE_TABLE[role].drill;
+  if (drill !== undefined && ctx.drills !== null) return drill(rng, ctx.drills, ctx.drillChatShare);
+  return encodeExample(
+    ctx.tok,
+    buildExample(role, rng.choice(clusters), rng, ctx.examples),
+    ctx.encode,
+  );
 }
 
 /**

@@ -29,17 +29,20 @@ import {
 } from '../model/index.ts';
 import { loadTokenizer, type HfTokenizer } from '../text/index.ts';
 import { heldOutClusters, trainingClusters, type QaCluster } from './clusters.ts';
-import { encodeExample, toDatum, trainedTokens, type EncodedExample } from './encode.ts';
+import { toDatum, trainedTokens, type EncodedExample } from './encode.ts';
 import { EXAMPLE_ROLES, type ExampleOptions, type ExampleRole } from './examples.ts';
-import { buildExample, DEFAULT_ROLE_WEIGHTS, drawRole, type RoleWeights } from './mixture.ts';
 import {
-  DEFAULT_DRILL_CHAT_SHARE,
-  inductionExample,
-  inductionVocab,
-  type InductionVocab,
-} from './induction.ts';
+  DEFAULT_ROLE_WEIGHTS,
+  ROLE_TABLE,
+  drawRole,
+  encodedExample,
+  type DrillVocabs,
+  type ExampleContext,
+  type RoleWeights,
+} from './mixture.ts';
+import { DEFAULT_DRILL_CHAT_SHARE, inductionVocab, type InductionVocab } from './induction.ts';
 import { ambiguousPositions } from './lookup.ts';
-import { pointerExample, pointerVocab } from './pointer.ts';
+import { pointerVocab } from './pointer.ts';
 import { learningRateAt } from './schedule.ts';
 
 export interface PretrainOptions {
@@ -185,20 +188,8 @@ class RoleLoss {
 }
 
 function formatLosses(l: Partial<Record<ExampleRole, number>>, suffix = ''): string {
-  const short: Record<ExampleRole, string> = {
-    lm: 'lm',
-    questioner: 'q',
-    responder: 'r',
-    grounding: 'g',
-    verifier: 'v',
-    copy: 'c',
-    repeat: 'rep',
-    induction: 'ind',
-    quote: 'quo',
-    pointer: 'ptr',
-  };
   return EXAMPLE_ROLES.filter((r) => l[r] !== undefined)
-    .map((r) => `${short[r]}${suffix} ${(l[r] as number).toFixed(3)}`)
+    .map((r) => `${ROLE_TABLE[r].short}${suffix} ${(l[r] as number).toFixed(3)}`)
     .join(' ');
 }
 
@@ -208,15 +199,6 @@ function formatHeldOut(h: HeldOutEval): string {
     .filter((s) => s !== '')
     .join(' ');
 }
-
-/**
- * Text roles added after the first held-out set: each draws its held-out examples from a stream of
- * its own, so adding one left the others' set unchanged (the induction drill has its own too).
- */
-const OWN_STREAM_ROLES: readonly ExampleRole[] = ['copy', 'repeat', 'quote'];
-
-/** Roles built from token ids rather than text (each with its own held-out stream). */
-const TOKEN_DRILLS: readonly ExampleRole[] = ['induction', 'pointer'];
 
 /** A fixed set of held-out examples (evaluation clusters; measurement only). */
 export function heldOutExamples(
@@ -236,44 +218,56 @@ export function heldOutExamples(
   clusters: readonly QaCluster[] = heldOutClusters(DEFAULT_SYNTH_OPTIONS),
 ): EncodedExample[] {
   const seed = o.heldOutSeed ?? o.seed;
-  const rng = Rng.derive(seed, 'pretrain:held-out');
-  const opts: ExampleOptions = {
-    ...o.examples,
-    countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
-  };
+  const ctx = exampleContext(tok, o);
+  const per = o.heldOutPerRoleTask;
+  const pools = (['docmath', 'qa', 'mc'] as const).map((task) =>
+    clusters.filter((c) => c.task === task),
+  );
   const out: EncodedExample[] = [];
-  for (const task of ['docmath', 'qa', 'mc'] as const) {
-    const pool = clusters.filter((c) => c.task === task);
-    for (const role of EXAMPLE_ROLES) {
-      if (TOKEN_DRILLS.includes(role) || OWN_STREAM_ROLES.includes(role)) {
-        continue;
-      }
-      for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
-        const ex = buildExample(role, rng.choice(pool), rng, opts);
-        out.push(encodeExample(tok, ex, o));
+  const shared = Rng.derive(seed, 'pretrain:held-out');
+  for (const pool of pools) {
+    for (const role of EXAMPLE_ROLES.filter((r) => ROLE_TABLE[r].heldOut === 'shared')) {
+      for (let i = 0; i < per && pool.length > 0; i++) {
+        out.push(encodedExample(role, pool, shared, ctx));
       }
     }
   }
-  for (const role of OWN_STREAM_ROLES) {
-    const own = Rng.derive(seed, `pretrain:held-out:${role}`);
-    for (const task of ['docmath', 'qa', 'mc'] as const) {
-      const pool = clusters.filter((c) => c.task === task);
-      for (let i = 0; i < o.heldOutPerRoleTask && pool.length > 0; i++) {
-        out.push(encodeExample(tok, buildExample(role, own.choice(pool), own, opts), o));
-      }
+  // Text roles first, then the drills (only when the tokenizer can pose them): the order the
+  // held-out set has always had.
+  const own = EXAMPLE_ROLES.filter((r) => ROLE_TABLE[r].heldOut === 'own');
+  for (const role of own.filter((r) => ROLE_TABLE[r].drill === undefined)) {
+    const rng = Rng.derive(seed, `pretrain:held-out:${role}`);
+    for (const pool of pools) {
+      for (let i = 0; i < per && pool.length > 0; i++)
+        out.push(encodedExample(role, pool, rng, ctx));
     }
   }
-  const vocabs = drillVocabs(tok, o);
-  if (vocabs === null) return out;
-  const drillRng = Rng.derive(seed, 'pretrain:held-out:induction');
-  for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
-    out.push(inductionExample(drillRng, vocabs.induction, o.drillChatShare));
-  }
-  const pointerRng = Rng.derive(seed, 'pretrain:held-out:pointer');
-  for (let i = 0; i < 3 * o.heldOutPerRoleTask; i++) {
-    out.push(pointerExample(pointerRng, vocabs.pointer, o.drillChatShare));
+  if (ctx.drills === null) return out;
+  for (const role of own.filter((r) => ROLE_TABLE[r].drill !== undefined)) {
+    const rng = Rng.derive(seed, `pretrain:held-out:${role}`);
+    for (let i = 0; i < 3 * per; i++) out.push(encodedExample(role, [], rng, ctx));
   }
   return out;
+}
+
+/** What the example builders need, from the tokenizer and the options. */
+function exampleContext(
+  tok: HfTokenizer,
+  o: Pick<
+    PretrainOptions,
+    'examples' | 'enableThinking' | 'maxLmTokens' | 'drillChatShare' | 'weights' | 'fromDir'
+  >,
+): ExampleContext {
+  return {
+    tok,
+    examples: {
+      ...o.examples,
+      countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
+    },
+    encode: { enableThinking: o.enableThinking, maxLmTokens: o.maxLmTokens },
+    drills: drillVocabs(tok, o),
+    drillChatShare: o.drillChatShare,
+  };
 }
 
 /**
@@ -285,7 +279,7 @@ export function heldOutExamples(
 function drillVocabs(
   tok: HfTokenizer,
   o: Pick<PretrainOptions, 'enableThinking' | 'weights' | 'fromDir'>,
-): { readonly induction: InductionVocab; readonly pointer: InductionVocab } | null {
+): DrillVocabs | null {
   let induction: InductionVocab;
   try {
     induction = inductionVocab(tok, o.enableThinking);
@@ -370,12 +364,8 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
   }
 
   const clusters = trainingClusters(DEFAULT_SYNTH_OPTIONS, o.clustersPerTask);
-  const exOpts: ExampleOptions = {
-    ...o.examples,
-    countTokens: (t) => tok.encode(t, { addSpecialTokens: false }).length,
-  };
   const heldOut = heldOutExamples(tok, o);
-  const vocabs = drillVocabs(tok, o);
+  const ctx = exampleContext(tok, o);
   const schedule = {
     peak: o.learningRate,
     warmupSteps: o.warmupSteps,
@@ -403,14 +393,7 @@ export function runPretrain(o: PretrainOptions): PretrainResult {
     const batch: EncodedExample[] = [];
     let seqTokens = 0;
     while (seqTokens < o.batchTokens) {
-      // Same draws as drawExample for the text roles; the drills are token ids.
-      const role = drawRole(o.weights, rng);
-      const ex =
-        role === 'induction' && vocabs
-          ? inductionExample(rng, vocabs.induction, o.drillChatShare)
-          : role === 'pointer' && vocabs
-            ? pointerExample(rng, vocabs.pointer, o.drillChatShare)
-            : encodeExample(tok, buildExample(role, rng.choice(clusters), rng, exOpts), o);
+      const ex = encodedExample(drawRole(o.weights, rng), clusters, rng, ctx);
       // Longer than the model's context: cannot be trained on; drawn again (deterministic).
       if (ex.ids.length > maxPositions || trainedTokens(ex) <= 0) continue;
       batch.push(ex);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/index.ts';
+import { parseIntFlag } from '../flags.ts';
 import { FULL_SIZES, QUICK_SIZES, modelPhases, runModelSpeed } from '../../bench/model-speed.ts';
 import type { LivePeer, PeerStatus, PhaseSizes } from '../../bench/model-speed.ts';
 import { PeerProcess, peerPython } from '../../bench/peer-process.ts';
@@ -59,14 +60,6 @@ const SCRIPT = join(
   'bench',
   'model_peer.py',
 );
-
-function positiveInt(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new ConfigurationError(`${flag}: expected a positive integer, got "${text}"`);
-  }
-  return n;
-}
 
 /** Keep only the phases whose name starts with one of the comma-separated prefixes. */
 function phaseFilter(text: string | undefined): (name: string) => boolean {
@@ -120,7 +113,7 @@ export function registerBenchModel(bench: Command): void {
     .option('--group-size <G>', 'responder group: answers sampled/trained (default 4)')
     .option('--group-answer <n>', 'responder group: tokens per answer (default 128)')
     .action(async (opts: BenchModelCliOptions) => {
-      const repeats = positiveInt('--repeats', opts.repeats);
+      const repeats = parseIntFlag(opts.repeats, '--repeats', { min: 1 });
       const dir = resolve(opts.model);
       if (!existsSync(join(dir, 'config.json'))) {
         if (!opts.initRandom) {
@@ -141,9 +134,13 @@ export function registerBenchModel(bench: Command): void {
       const sizes: PhaseSizes = {
         ...base,
         group: {
-          prompt: opts.groupPrompt ? positiveInt('--group-prompt', opts.groupPrompt) : g.prompt,
-          G: opts.groupSize ? positiveInt('--group-size', opts.groupSize) : g.G,
-          answer: opts.groupAnswer ? positiveInt('--group-answer', opts.groupAnswer) : g.answer,
+          prompt: opts.groupPrompt
+            ? parseIntFlag(opts.groupPrompt, '--group-prompt', { min: 1 })
+            : g.prompt,
+          G: opts.groupSize ? parseIntFlag(opts.groupSize, '--group-size', { min: 1 }) : g.G,
+          answer: opts.groupAnswer
+            ? parseIntFlag(opts.groupAnswer, '--group-answer', { min: 1 })
+            : g.answer,
         },
       };
       const keep = phaseFilter(opts.phases);
