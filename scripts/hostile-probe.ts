@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,18 +131,20 @@ async function withRssPeak<T>(
 }
 
 const probes: Record<string, () => Promise<unknown>> = {
-  /** Item 1: a 20 MB chat message while health checks run. */
+  /** Item 1: a 50 MB chat message (the size, under the 64 MiB body limit) while health checks run. */
   async bigChat() {
     const s = await serve();
     try {
       const pid = s.pid;
       const before = rssMb(pid);
+      // Serialised before the health checks start: stringifying 50 MB stalls this process's own
+      // event loop, which would count against the server.
+      const body = JSON.stringify({
+        messages: [{ role: 'user', content: 'word '.repeat(10_000_000) }],
+        max_tokens: 1,
+      });
       const until = { done: false };
       const health = healthLatencies(s.url, until);
-      const body = {
-        messages: [{ role: 'user', content: 'word '.repeat(4_000_000) }],
-        max_tokens: 1,
-      };
       const { result, peak } = await withRssPeak(pid, () =>
         post(s.url, '/v1/chat/completions', body),
       );
@@ -217,16 +220,33 @@ const probes: Record<string, () => Promise<unknown>> = {
         'content-type': 'text/plain',
         origin: 'http://evil.example',
       });
-      const rebound = await post(
-        s.url,
-        '/api/v1/create_session',
-        { tags: [] },
-        {
-          'content-type': 'application/json',
-          host: 'evil.example',
-        },
-      );
-      return { text_plain_foreign_origin: simple.status, foreign_host: rebound.status };
+      const plain = await post(s.url, '/api/v1/create_session', '{"tags":[]}', {
+        'content-type': 'text/plain',
+      });
+      // fetch() replaces a Host header with the URL's own, so the rebinding probe uses node:http.
+      const rebound = await new Promise<number>((res) => {
+        const u = new URL(s.url);
+        const req = request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path: '/api/v1/create_session',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', host: 'evil.example' },
+          },
+          (r) => {
+            r.resume();
+            r.on('end', () => res(r.statusCode ?? 0));
+          },
+        );
+        req.on('error', () => res(-1));
+        req.end('{"tags":[]}');
+      });
+      return {
+        text_plain_foreign_origin: simple.status,
+        text_plain: plain.status,
+        foreign_host: rebound,
+      };
     } finally {
       await s.stop();
     }

@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../core/errors.ts';
+import { ConfigurationError, DataError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
+import { pairedDifference, readQuestionScores, type PairedResult } from './paired.ts';
 import { renderExperimentPlots } from './plots.ts';
 
 interface TaskRow {
@@ -71,9 +72,34 @@ const pct = (x: number | undefined): string => (x === undefined ? '-' : (100 * x
 const pctSe = (x: number | undefined, se: number | undefined): string =>
   se === undefined ? pct(x) : `${pct(x)} ± ${pct(se)}`;
 
+/** A signed percentage difference with its standard error. */
+const signedPctSe = (p: PairedResult): string =>
+  `${p.mean >= 0 ? '+' : ''}${pct(p.mean)} ± ${pct(p.meanStderr)}`;
+
+export interface TableOptions {
+  /** Add each arm's paired difference against this arm (which must be among the arms). */
+  readonly pairedWith?: string;
+}
+
 /** Write results.md and results.json for the given arms; returns the markdown. */
-export function writeExperimentTable(outDir: string, arms: readonly string[]): string {
-  const results = arms.map((a) => readArm(outDir, a));
+export function writeExperimentTable(
+  outDir: string,
+  arms: readonly string[],
+  opts: TableOptions = {},
+): string {
+  const ref = opts.pairedWith;
+  if (ref !== undefined && !arms.includes(ref)) {
+    throw new ConfigurationError(`--paired-with ${ref}: not one of the arms (${arms.join(', ')})`);
+  }
+  const refScores = ref === undefined ? undefined : readQuestionScores(outDir, ref);
+  const results = arms.map((a) => {
+    const r = readArm(outDir, a);
+    if (refScores === undefined || a === ref) return r;
+    return {
+      ...r,
+      paired: pairedDifference(readQuestionScores(outDir, a), refScores, ref as string),
+    };
+  });
   const tasks = [...new Set(results.flatMap((r) => r.tasks.map((t) => t.task)))];
   const n = Math.max(...results.map((r) => r.n));
   const head = [
@@ -82,6 +108,7 @@ export function writeExperimentTable(outDir: string, arms: readonly string[]): s
     ...tasks.map((t) => `${t} avg@${n}`),
     'mean avg',
     `mean pass@${n}`,
+    ...(ref === undefined ? [] : [`paired vs ${ref}`]),
   ];
   const lines = [
     `| ${head.join(' | ')} |`,
@@ -93,11 +120,15 @@ export function writeExperimentTable(outDir: string, arms: readonly string[]): s
           ? undefined
           : r.tasks.reduce((s, t) => s + (t.passAtK[t.passAtK.length - 1] ?? 0), 0) /
             r.tasks.length;
-      return `| ${[r.arm, r.steps ?? '-', ...tasks.map((t) => pctSe(byTask.get(t)?.avg, byTask.get(t)?.avgStderr)), pctSe(r.taskMean, r.taskMeanStderr), pct(passN)].join(' | ')} |`;
+      return `| ${[r.arm, r.steps ?? '-', ...tasks.map((t) => pctSe(byTask.get(t)?.avg, byTask.get(t)?.avgStderr)), pctSe(r.taskMean, r.taskMeanStderr), pct(passN), ...(ref === undefined ? [] : ['paired' in r ? signedPctSe(r.paired) : '–'])].join(' | ')} |`;
     }),
   ];
   const questions = results[0]?.tasks.map((t) => `${t.task} ${t.complete}`).join(', ') ?? '';
-  const md = `# SPELL in miniature\n\nHeld-out synthetic questions (${questions}; ${n} samples each), percent; ± one standard error over questions where the evaluation reported it.\n\n${lines.join('\n')}\n`;
+  const pairedNote =
+    ref === undefined
+      ? ''
+      : ` "paired vs ${ref}" is the mean over questions both arms answered of (arm − ${ref}) avg@n, per task then averaged over tasks, ± its standard error.`;
+  const md = `# SPELL in miniature\n\nHeld-out synthetic questions (${questions}; ${n} samples each), percent; ± one standard error over questions where the evaluation reported it.${pairedNote}\n\n${lines.join('\n')}\n`;
   writeFileAtomic(join(outDir, 'results.md'), md);
   writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileAtomic(join(outDir, 'results.html'), renderExperimentPlots(outDir, arms));

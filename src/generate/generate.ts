@@ -93,6 +93,8 @@ export interface GenerateResult {
   readonly sessionElapsedMs: number;
   /** Why asking stopped. */
   readonly stoppedBecause: 'target_reached' | 'attempts_exhausted' | 'interrupted';
+  /** What the endpoint did to the last slot that failed in this session, if one did. */
+  readonly lastError?: string;
 }
 
 function countsOf(latest: ReadonlyMap<number, QuestionRecord>) {
@@ -117,8 +119,9 @@ function tokensOf(r: QuestionRecord): number {
 /**
  * Run (or resume) a generation.
  * @throws ConfigurationError when the state file exists without `resume`, or its plan differs.
- * @throws RemoteEngineError after `maxConsecutiveErrors` failed slots in a row (state is kept;
- *   the dataset and summary are still written for the slots that finished).
+ * @throws RemoteEngineError after `maxConsecutiveErrors` failed slots in a row, or when every
+ *   slot of this session failed at the endpoint (state is kept; the dataset and summary are still
+ *   written for the slots that finished).
  */
 export async function runGenerate(opts: GenerateOptions): Promise<GenerateResult> {
   const started = Date.now();
@@ -170,6 +173,8 @@ export async function runGenerate(opts: GenerateOptions): Promise<GenerateResult
   let inFlight = 0;
   let sessionFinished = 0;
   let consecutiveErrors = 0;
+  let sessionErrors = 0;
+  let lastError: string | undefined;
   let failure: RemoteEngineError | undefined;
   const isDone = (slot: number): boolean => {
     const r = latest.get(slot);
@@ -220,6 +225,8 @@ export async function runGenerate(opts: GenerateOptions): Promise<GenerateResult
       else if (record.status === 'error') counts.errors++;
       else if (record.reason !== undefined) counts.rejected[record.reason]++;
       if (record.status === 'error') {
+        sessionErrors++;
+        lastError = record.detail ?? 'unknown';
         consecutiveErrors++;
         if (consecutiveErrors >= opts.maxConsecutiveErrors && failure === undefined) {
           failure = new RemoteEngineError(
@@ -260,6 +267,13 @@ export async function runGenerate(opts: GenerateOptions): Promise<GenerateResult
     opts.summaryPath,
     JSON.stringify({ identity: opts.identity, keep: opts.keep.spec, ...summary }, null, 2) + '\n',
   );
+  if (failure === undefined && sessionFinished > 0 && sessionErrors === sessionFinished) {
+    // Nothing of this session reached the endpoint's answer: a failed command, not a partial run.
+    failure = new RemoteEngineError(
+      `every question slot of this run (${sessionErrors}) failed at the endpoint (last: ${lastError ?? 'unknown'}); the state is saved in ${opts.statePath} — fix the endpoint and re-run with --resume`,
+      opts.engine.model,
+    );
+  }
   if (failure !== undefined) throw failure;
   return {
     summary,
@@ -272,5 +286,6 @@ export async function runGenerate(opts: GenerateOptions): Promise<GenerateResult
         : opts.signal?.aborted === true
           ? 'interrupted'
           : 'attempts_exhausted',
+    ...(lastError !== undefined ? { lastError } : {}),
   };
 }

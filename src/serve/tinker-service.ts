@@ -18,7 +18,8 @@
  * a poll asks for them (server.ts, engine/tinker/proto.ts).
  *
  * Not implemented: string stops, target_prompt_logprobs, prompt_alt_tokens, checkpoint listing,
- * archive download, publishing/TTL, stale-session unloading, dro/cispo losses.
+ * archive download, publishing/TTL, dro/cispo losses. A session without heartbeats is not ended
+ * (the hosted service ends it); its models are unloaded by the idle sweep (unloadIdle).
  */
 import { randomBytes } from 'node:crypto';
 import { totalmem } from 'node:os';
@@ -224,7 +225,12 @@ export class TinkerService {
     this.base = new EngineSlot(opts.provider.create({ ledger: this.kv.ledger }));
     this.baseInfo = this.base.run((e) => e.info());
     const idle = this.opts.idleUnloadMs ?? 600_000;
-    this.sweeper = setInterval(() => void this.unloadIdle(), Math.min(60_000, idle / 4));
+    // A quarter of the idle time, so an engine goes at most 25% late; never more often than once
+    // a second (--idle-unload-minutes 0 would otherwise sweep every millisecond).
+    this.sweeper = setInterval(
+      () => void this.unloadIdle(),
+      Math.min(60_000, Math.max(1_000, idle / 4)),
+    );
     this.sweeper.unref();
   }
 

@@ -61,6 +61,9 @@ export async function openTrainEngine(
     baseModel: cfg.engine.model,
     ...(cfg.engine.apiKey !== '' ? { apiKey: cfg.engine.apiKey } : {}),
     loraRank: cfg.engine.loraRank ?? 32,
+    // Without a seed SkyRL tx draws the adapter's initial A at random, and a rerun of the same
+    // config would not reproduce (spell serve and hosted Tinker take the seed as well).
+    loraSeed: cfg.seed,
     ...(cfg.engine.lossAggregation !== 'auto'
       ? { lossAggregation: cfg.engine.lossAggregation }
       : {}),

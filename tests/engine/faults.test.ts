@@ -138,6 +138,21 @@ describe('TinkerEngine through a misbehaving proxy', () => {
     await e.close();
   });
 
+  test('polls that outlast the client wait are "still pending", beyond the retry budget', async () => {
+    // SkyRL tx holds retrieve_future for up to 300 s (the SDK's poll waits 45 s, then polls again):
+    // a poll that times out on our side is a pending future, not a failure to retry and give up on.
+    const e = await TinkerEngine.connect({
+      ...clientOpts(proxyUrl),
+      futures: { pollTimeoutMs: 300 },
+    });
+    proxy.inject('/api/v1/retrieve_future', ...Array<'slow-after'>(8).fill('slow-after'));
+    const step = await e.optimStep(ADAM);
+    expect(step.metrics).toBeDefined();
+    expect(proxy.fired.filter((f) => f.endsWith('retrieve_future slow-after'))).toHaveLength(8);
+    expect(server.service.counters(e.currentModelId)?.optimStep).toBe(1);
+    await e.close();
+  });
+
   test('a request the server rejects comes back as a user error naming the problem', async () => {
     const e = await TinkerEngine.connect(clientOpts(proxyUrl));
     const bad = [{ modelInput: [1, 2], targetTokens: [2, 999], weights: [1, 1] }];

@@ -90,7 +90,7 @@ describe('a client that goes away stops its sample', () => {
   }
 });
 
-describe('Tinker futures of a finished session stop', () => {
+describe('Tinker futures stop when their owner goes away', () => {
   test('finishing the session cancels its running asample; the future reports why', async () => {
     const before = await stats();
     const s = await session();
@@ -118,6 +118,51 @@ describe('Tinker futures of a finished session stop', () => {
     const after = await until((st) => st.requests_cancelled > before.requests_cancelled);
     expect(after.kv_in_use_bytes).toBe(0);
     expect(after.tokens_generated - before.tokens_generated).toBeLessThan(4 * 3000);
+  }, 300_000);
+
+  test('unloading the training model cancels the asample of its sampling session; the idle sweep leaves a sampling model alone', async () => {
+    const before = await stats();
+    const s = await session();
+    const created = await post('/api/v1/create_model', {
+      session_id: s,
+      model_seq_id: 0,
+      base_model: 'model',
+      lora_config: { rank: 4 },
+    });
+    const modelId = (await result(created.json.request_id)).model_id as string;
+    const saved = await post('/api/v1/save_weights_for_sampler', {
+      model_id: modelId,
+      seq_id: 1,
+      sampling_session_seq_id: 0,
+    });
+    const samplerId = (await result(saved.json.request_id)).sampling_session_id as string;
+    const ask = (maxTokens: number) =>
+      post('/api/v1/asample', {
+        sampling_session_id: samplerId,
+        prompt: { chunks: [{ type: 'encoded_text', tokens: [5, 6, 7] }] },
+        num_samples: 4,
+        sampling_params: { max_tokens: maxTokens, temperature: 1 },
+      });
+    const a = await ask(3000);
+    expect(a.status).toBe(200);
+    await until((st) => st.tokens_generated - before.tokens_generated >= 16);
+    // The session never sent a heartbeat, yet a day later by the sweep's clock the model is kept:
+    // only a model with nothing queued or running is idle.
+    expect(await server.service.unloadIdle(Date.now() + 24 * 3_600_000)).toBe(0);
+    const unloaded = await post('/api/v1/unload_model', { model_id: modelId });
+    expect(unloaded.status).toBe(200);
+    const failed = await result(a.json.request_id);
+    expect(failed.error).toBe(`model ${modelId} was unloaded`);
+    expect((await result(unloaded.json.request_id)).type).toBe('unload_model');
+    const after = await until((st) => st.requests_cancelled > before.requests_cancelled);
+    expect(after.requests_cancelled).toBe(before.requests_cancelled + 1);
+    expect(after.kv_in_use_bytes).toBe(0);
+    expect(after.tokens_generated - before.tokens_generated).toBeLessThan(4 * 3000);
+    expect(after.engines).toBe(1);
+    // The sampling session outlives its model only to say why it cannot sample.
+    const again = await ask(2);
+    const answer = again.status === 200 ? await result(again.json.request_id) : again.json;
+    expect(JSON.stringify(answer)).toMatch(/was unloaded/);
   }, 300_000);
 });
 

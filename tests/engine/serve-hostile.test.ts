@@ -292,6 +292,33 @@ describe('item 6: engine cap', () => {
     }
   });
 
+  test('heartbeats keep an idle training model loaded; --idle-unload-minutes after the last one, it is unloaded', async () => {
+    const { provider } = localProvider({ modelDir: MODEL, checkpointDir });
+    const small = await startServer({ provider, port: 0, limits: { idleUnloadMs: 60_000 } });
+    try {
+      const { post: ask, result: settle } = serveClient(() => small.url);
+      const s = (await ask('/api/v1/create_session', { tags: [] })).json.session_id;
+      const made = await ask('/api/v1/create_model', {
+        session_id: s,
+        model_seq_id: 0,
+        base_model: 'model',
+      });
+      await settle(made.json.request_id);
+      // The model is last used no later than this; the heartbeat comes at least 50 ms after.
+      const lastUse = Date.now();
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await ask('/api/v1/session_heartbeat', { session_id: s })).status).toBe(200);
+      const beat = Date.now();
+      expect(await small.service.unloadIdle(lastUse + 60_010)).toBe(0);
+      expect(small.service.engineCount()).toBe(2);
+      // The flag's minute, not a fixed ten: silent for 60 s and idle, the model goes.
+      expect(await small.service.unloadIdle(beat + 60_000)).toBe(1);
+      expect(small.service.engineCount()).toBe(1);
+    } finally {
+      await small.close();
+    }
+  });
+
   test('finishing a session (SDK ServiceClient.close) frees its engines; the session then answers 410', async () => {
     const { provider } = localProvider({ modelDir: MODEL, checkpointDir });
     const small = await startServer({ provider, port: 0, limits: { maxEngines: 2 } });

@@ -12,9 +12,17 @@ export function registerExperiment(program: Command): void {
       'write OUT/results.md, results.json and results.html (plots) from OUT/eval-<arm>/summary.json of each arm (and OUT/eval-<arm>-step-<N> of intermediate checkpoints)',
     )
     .requiredOption('--out <dir>', 'the experiment folder')
+    .option(
+      '--paired-with <arm>',
+      "add each arm's paired difference against this arm (per question, over the questions both answered, ± its standard error)",
+    )
     .argument('<arms...>', 'arm names (baseline spell rlvr)')
-    .action((arms: string[], opts: { out: string }) => {
-      process.stdout.write(writeExperimentTable(opts.out, arms));
+    .action((arms: string[], opts: { out: string; pairedWith?: string }) => {
+      process.stdout.write(
+        writeExperimentTable(opts.out, arms, {
+          ...(opts.pairedWith !== undefined ? { pairedWith: opts.pairedWith } : {}),
+        }),
+      );
     });
   exp
     .command('reading')

@@ -303,7 +303,7 @@ export function registerGenerate(program: Command): void {
         );
         if (result.summary.errors > 0) {
           notice(
-            `${result.summary.errors} question slots failed at the endpoint; re-run with --resume to retry them`,
+            `${result.summary.errors} question slots failed at the endpoint${result.lastError !== undefined ? ` (last: ${result.lastError})` : ''}; re-run with --resume to retry them`,
           );
         }
       } finally {

@@ -32,6 +32,7 @@ interface PeerState {
   paths: string[];
   raw200: string | null; // answer every completion with HTTP 200 and this JSON body
   ignoreN: boolean; // answer one choice whatever n asks (as llama-cpp-python's server does)
+  stallBody: boolean; // send the headers and half a body of every completion, then nothing
 }
 
 let tok: HfTokenizer;
@@ -47,6 +48,7 @@ const state: PeerState = {
   paths: [],
   raw200: null,
   ignoreN: false,
+  stallBody: false,
 };
 
 /** The peer's "model": seeded words, cut at stop strings or at max_tokens tokens. */
@@ -195,6 +197,11 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
       return;
     }
     state.bodies.push(body);
+    if (state.stallBody && path.endsWith('completions')) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"id":"x","choices":[');
+      return; // never ends: closed by afterAll's closeAllConnections or the client's abort
+    }
     if (state.raw200 !== null && path.endsWith('completions')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(state.raw200);
       return;
@@ -231,6 +238,7 @@ beforeEach(() => {
     paths: [],
     raw200: null,
     ignoreN: false,
+    stallBody: false,
   });
 });
 
@@ -412,9 +420,24 @@ describe('failures', () => {
       .chat(QUESTION)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteEngineError);
-    expect((err as RemoteEngineError).message).toMatch(/did not answer within 200 ms/);
+    expect((err as RemoteEngineError).message).toMatch(
+      /\/chat\/completions did not answer within the 0\.2 s timeout \(each of 2 attempts\)/,
+    );
     expect((err as RemoteEngineError).status).toBeUndefined();
     expect(state.paths).toHaveLength(2); // the timed-out attempt was retried once
+  });
+
+  test('a server that sends the headers and then stalls mid-body times out the same way', async () => {
+    // The SDK's own timer stops at the headers; the engine reads the body under it.
+    state.stallBody = true;
+    const err = await engine({ timeoutMs: 300, maxRetries: 1 })
+      .complete('x')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteEngineError);
+    expect((err as RemoteEngineError).message).toMatch(
+      /\/completions did not answer within the 0\.3 s timeout \(each of 2 attempts\)/,
+    );
+    expect(state.paths).toEqual(['/v1/completions', '/v1/completions']);
   });
 
   test('a closed port gives a RemoteEngineError without status', async () => {
@@ -445,7 +468,8 @@ describe('failures', () => {
 
 describe('concurrency limit', () => {
   test('never more requests in flight than the limit, and every request completes', async () => {
-    state.delayMs = 50;
+    // Held long enough that two requests overlap even when a busy machine delays the second.
+    state.delayMs = 1000;
     const e = engine({ concurrency: 2 });
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) => e.chat(QUESTION, { seed: i })),

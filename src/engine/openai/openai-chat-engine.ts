@@ -123,6 +123,7 @@ export class OpenAiChatEngine implements ChatEngine {
   /** The server root (baseURL without a trailing /v1), where vLLM serves /tokenize. */
   private readonly rootURL: string;
   private readonly timeoutMs: number;
+  private readonly maxRetries: number;
   /** Set once the server answered n > 1 with one choice (see sampleN). */
   private ignoresN = false;
 
@@ -143,6 +144,7 @@ export class OpenAiChatEngine implements ChatEngine {
     this.baseURL = options.baseURL.replace(/\/+$/, '');
     this.rootURL = this.baseURL.replace(/\/v1$/, '');
     this.timeoutMs = options.timeoutMs ?? 600_000;
+    this.maxRetries = options.maxRetries ?? 2;
     this.limiter = new Limiter(options.concurrency ?? 8);
     this.client = new OpenAI({
       baseURL: this.baseURL,
@@ -151,7 +153,8 @@ export class OpenAiChatEngine implements ChatEngine {
       organization: null,
       project: null,
       timeout: this.timeoutMs,
-      maxRetries: options.maxRetries ?? 2,
+      maxRetries: this.maxRetries,
+      fetch: bufferedFetch,
       defaultHeaders: options.headers ? { ...options.headers } : undefined,
     });
   }
@@ -335,16 +338,39 @@ export class OpenAiChatEngine implements ChatEngine {
       try {
         return await send();
       } catch (err) {
-        throw toRemoteError(err, endpoint, this.timeoutMs);
+        throw toRemoteError(err, endpoint, this.timeoutMs, this.maxRetries + 1);
       }
     });
   }
 }
 
-function toRemoteError(err: unknown, endpoint: string, timeoutMs: number): unknown {
+/**
+ * The SDK's per-attempt timeout stops at the response headers: its timer is cleared once `fetch`
+ * resolves, so a server that sends headers and then stalls mid-body would hang the request for
+ * ever. Reading the whole body inside `fetch` keeps the body under the same timer (the SDK's abort
+ * signal cancels the read, which it then reports and retries as a timeout). Replies here are
+ * small JSON documents; nothing streams.
+ */
+const bufferedFetch = async (input: string | URL | Request, init?: RequestInit) => {
+  const res = await fetch(input, init);
+  const body = res.status === 204 || res.status === 304 ? null : await res.arrayBuffer();
+  return new Response(body, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
+};
+
+function toRemoteError(
+  err: unknown,
+  endpoint: string,
+  timeoutMs: number,
+  attempts: number,
+): unknown {
   if (err instanceof APIConnectionTimeoutError) {
+    const tries = attempts === 1 ? '1 attempt' : `each of ${attempts} attempts`;
     return new RemoteEngineError(
-      `${endpoint} did not answer within ${timeoutMs} ms (after retries)`,
+      `${endpoint} did not answer within the ${timeoutMs / 1000} s timeout (${tries})`,
       endpoint,
       undefined,
       undefined,

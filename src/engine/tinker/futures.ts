@@ -82,6 +82,7 @@ export async function awaitFuture(
       {
         passStatuses: [400, 408, 410],
         timeoutMs: opts.pollTimeoutMs ?? 45_000,
+        timeoutIsPending: true,
         ...(proto ? { accept: `${PROTO_CONTENT_TYPE}, application/json` } : {}),
       },
     );
@@ -104,7 +105,9 @@ export async function awaitFuture(
       }
     }
     if (res.status === 408) {
-      await sleep(10); // SkyRL holds the call before a 408; a proxy may not
+      // SkyRL holds the call up to 300 s before a 408, and a poll that outlives our own wait
+      // comes back as a 408 too (http.ts); a proxy may answer at once.
+      await sleep(10);
       continue;
     }
     if (res.status === 410) {

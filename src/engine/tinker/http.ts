@@ -35,6 +35,13 @@ export interface CallOptions {
   readonly bytes?: { readonly data: Uint8Array; readonly contentType: string };
   /** The Accept header (default application/json). */
   readonly accept?: string;
+  /**
+   * Answer an attempt that hit `timeoutMs` with a synthetic 408 instead of retrying it: for long
+   * polls, where a server holding the call longer than the client waits means "still pending"
+   * (SkyRL tx holds `retrieve_future` for up to 300 s; the SDK's poll gives up after 45 s and polls
+   * again). Connection errors are still retried and then thrown.
+   */
+  readonly timeoutIsPending?: boolean;
 }
 
 export interface HttpAnswer {
@@ -170,6 +177,9 @@ export class TinkerHttp {
         waitMs = retryAfterMs(res.headers);
       } catch (err) {
         if (err instanceof RemoteEngineError) throw err;
+        if (opts.timeoutIsPending && isTimeout(err)) {
+          return { status: 408, body: undefined, contentType: '' };
+        }
         // fetch failures: connection refused/reset, socket closed mid-body, timeout.
         lastStatus = undefined;
         lastBody = undefined;
@@ -186,11 +196,13 @@ export class TinkerHttp {
   }
 }
 
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+}
+
 function describeFetchError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error) {
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-      return `no answer within ${timeoutMs} ms`;
-    }
+    if (isTimeout(err)) return `no answer within ${timeoutMs} ms`;
     const cause = (err as { cause?: unknown }).cause;
     const detail = cause instanceof Error ? `: ${cause.message}` : '';
     return `connection error (${err.message}${detail})`;
