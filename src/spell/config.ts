@@ -81,6 +81,13 @@ export const AlgorithmConfigSchema = z
      * until the cap, which strict cover-EM can reward; docs/experiments/smollm2.md, attempt 3).
      */
     truncatedAnswers: z.enum(['score', 'zero']).default('score'),
+    /**
+     * A responder answer that states a final answer more than once ("answer is" twice, or two
+     * \boxed{}): scored like any other (the reference extracts the last one) or zero, unjudged (a
+     * guard against lists of candidates, which pay whenever the last one is right;
+     * docs/experiments/smollm2.md, attempt 5).
+     */
+    multipleAnswers: z.enum(['score', 'zero']).default('score'),
     /** Rule metric for free-form answers. */
     qaMetric: z.enum(['cem-strict', 'cem-loose', 'em', 'f1']).default('cem-strict'),
     /**

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_ALGORITHM_CONFIG } from './config.ts';
 import {
+  answerStatements,
   checkAgainst,
   checkAnswer,
   groundingVerdict,
@@ -98,6 +99,25 @@ describe('the question flow, phase by phase', () => {
       checkAgainst('mc', 'The correct answer is (B). The correct answer is (C', 'B', Z, true).score,
     ).toBe(0);
     expect(checkAgainst('mc', 'The correct answer is (B).', 'B', Z, false).score).toBe(1);
+  });
+
+  test('D: a reply stating several answers is scored (reference) or zero and unjudged (multipleAnswers)', () => {
+    const q = parsed(fenced('{"question": "Where was Ada born?", "answer": "Kettle"}'));
+    // The list SmolLM2's responder learned in mc: the extractor takes the last letter.
+    const list = 'The correct answer is (C). The correct answer is (A).';
+    expect(answerStatements(list)).toBe(2);
+    expect(answerStatements('The answer is \\boxed{Kettle}.')).toBe(1);
+    expect(answerStatements('\\boxed{Lune} or \\boxed{Kettle}')).toBe(2);
+    expect(answerStatements('No idea.')).toBe(0);
+    expect(checkAgainst('mc', list, 'A', A, false).score).toBe(1);
+    const M = { ...A, multipleAnswers: 'zero' as const };
+    const cut = checkAgainst('mc', list, 'A', M, false);
+    expect(cut).toMatchObject({ score: 0, pred: null });
+    expect(checkAgainst('mc', 'The correct answer is (A).', 'A', M, false).score).toBe(1);
+    expect(checkAnswer('qa', 'The answer is \\boxed{Kettle}', q, M, false).score).toBe(1);
+    expect(
+      checkAnswer('qa', 'The answer is (Lune). The answer is (Kettle).', q, M, false),
+    ).toMatchObject({ score: 0, pred: null });
   });
 
   test("D': the verifier's judgement, rewards and selection", () => {

@@ -129,13 +129,13 @@ export function responderPromptFor(
 /**
  * D. The rule check of one responder answer against the reference. Under `truncatedAnswers:
  * zero` an answer cut off at the generation cap scores 0 with no prediction, so no verifier judges
- * it either.
+ * it either; under `multipleAnswers: zero` so does an answer that states more than one.
  */
 export function checkAnswer(
   task: Task,
   answer: string,
   question: ParsedQuestion,
-  algo: Pick<AlgorithmConfig, 'qaMetric' | 'truncatedAnswers'>,
+  algo: Pick<AlgorithmConfig, 'qaMetric' | 'truncatedAnswers' | 'multipleAnswers'>,
   truncated: boolean,
 ): RuleScore {
   return checkAgainst(task, answer, question.referenceAnswer, algo, truncated);
@@ -146,12 +146,26 @@ export function checkAgainst(
   task: Task,
   answer: string,
   reference: string,
-  algo: Pick<AlgorithmConfig, 'qaMetric' | 'truncatedAnswers'>,
+  algo: Pick<AlgorithmConfig, 'qaMetric' | 'truncatedAnswers' | 'multipleAnswers'>,
   truncated: boolean,
 ): RuleScore {
   const rule = ruleScore(task, answer, reference, { qaMetric: algo.qaMetric });
   if (truncated && algo.truncatedAnswers === 'zero') return { ...rule, score: 0, pred: null };
+  if (algo.multipleAnswers === 'zero' && answerStatements(answer) > 1) {
+    return { ...rule, score: 0, pred: null };
+  }
   return rule;
+}
+
+/**
+ * How many final answers a reply states: the more of its "answer is" phrases (any case: the
+ * extractors' markers all end in it) and its \boxed{} values ("the answer is \boxed{x}" is one).
+ */
+export function answerStatements(answer: string): number {
+  return Math.max(
+    answer.match(/answer is/giu)?.length ?? 0,
+    answer.match(/\\boxed\{/gu)?.length ?? 0,
+  );
 }
 
 /**
