@@ -8,7 +8,7 @@
  * so they answer while a training step runs (the engines compute off the main thread).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { ConfigurationError, DataError, EngineError, SpellError } from '../core/errors.ts';
 import * as proto from '../engine/tinker/proto.ts';
 import { HttpError, readJsonBody, readRawBody, sendBytes, sendJson } from './http-util.ts';
@@ -270,6 +270,20 @@ function abortOnHangUp(res: ServerResponse): AbortSignal {
     if (!res.writableFinished) ctl.abort(new HttpError(499, 'the client closed the request'));
   });
   return ctl.signal;
+}
+
+/**
+ * Fail fast on an address that cannot be bound, before the model is loaded (which takes seconds to
+ * minutes). `startServer` binds again, and reports a port taken in between the same way.
+ * @throws ConfigurationError naming the port or address.
+ */
+export async function checkListenable(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (e) => reject(listenError(e, host, port)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 /** A failed listen as a one-line ConfigurationError (the CLI exits 2 with it). */

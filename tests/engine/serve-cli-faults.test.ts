@@ -58,6 +58,23 @@ describe('spell serve faults', () => {
       /^spell: ConfigurationError: port \d+ on 127\.0\.0\.1 is already in use/,
     );
 
+    // The port is checked before the model is loaded: a folder that is no model does not matter.
+    const early = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin/spell.js'),
+        'serve',
+        join(ROOT, 'no-such-model'),
+        '--port',
+        new URL(url).port,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let earlyErr = '';
+    early.stderr.on('data', (b: Buffer) => (earlyErr += b.toString()));
+    expect(await new Promise((r) => early.once('exit', r))).toBe(2);
+    expect(earlyErr).toMatch(/is already in use/);
+
     // 64 samples × 2000 tokens: far longer than the test waits.
     const r = await fetch(`${url}/api/v1/asample`, {
       method: 'POST',

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors.ts';
 import { parseIntFlag, parseNumberFlag, parsePortFlag } from '../flags.ts';
-import { localProvider, startServer } from '../../serve/index.ts';
+import { checkListenable, localProvider, startServer } from '../../serve/index.ts';
 
 /** The bundled default model folder. */
 const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../assets/model/', import.meta.url));
@@ -79,6 +79,7 @@ export function registerServe(program: Command): void {
           ? undefined
           : parseNumberFlag(flags.kvBudgetMb, '--kv-budget-mb', { min: 0 });
       const kvOvercommit = parseNumberFlag(flags.kvOvercommit, '--kv-overcommit', { min: 1 });
+      await checkListenable(flags.host, port);
       const { provider, extraRoutes, checkpointDir } = localProvider({
         modelDir,
         ...(flags.checkpointDir ? { checkpointDir: flags.checkpointDir } : {}),
