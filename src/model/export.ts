@@ -8,7 +8,7 @@
  * The output is built in a temporary sibling folder and renamed into place, so a half-written
  * export never sits under the final name.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, ConfigurationError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/atomic.ts';
@@ -134,11 +134,7 @@ function writeExport(o: ExportOptions, tmp: string): (out: string) => ExportResu
       JSON.stringify(peftAdapterConfig(config, baseDir), null, 2) + '\n',
     );
     copyTokenizerFiles(baseDir, tmp);
-    return (out) => ({
-      out,
-      kind: 'peft-adapter',
-      files: ['adapter_config.json', ADAPTER_WEIGHTS],
-    });
+    return (out) => ({ out, kind: 'peft-adapter', files: readdirSync(out).sort() });
   }
   const w = loadExportWeights(source, o.base);
   if (o.format === 'gguf') {
@@ -153,10 +149,11 @@ function writeExport(o: ExportOptions, tmp: string): (out: string) => ExportResu
       JSON.stringify(generationConfig(w.config), null, 2) + '\n',
     );
   }
+  // Every file, tokenizer files included: what was written, not what is always there.
   return (out) => ({
     out,
     kind: adapter ? 'hf-merged' : 'hf-full',
-    files: ['config.json', 'model.safetensors', 'generation_config.json'],
+    files: readdirSync(out).sort(),
   });
 }
 

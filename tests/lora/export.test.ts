@@ -104,6 +104,7 @@ describe('spell export', () => {
         'tokenizer_config.json',
       ].sort(),
     );
+    expect(r.files).toEqual(readdirSync(out).sort()); // the summary the CLI prints lists them all
     const merged = loadModelFolder(out);
     const a = merged.logits(PROMPT);
     const b = model.logits(PROMPT);
