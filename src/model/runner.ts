@@ -62,6 +62,9 @@ interface Pending {
 export class ModelRunner {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  /** Sample requests cancelled here whose answer from the worker has not arrived yet. */
+  private readonly cancelling = new Set<number>();
+  private cancelsSettled: (() => void) | undefined;
   private nextId = 1;
   private dead: Error | null = null;
   /** What the worker reported after loading the model. */
@@ -103,6 +106,10 @@ export class ModelRunner {
   }
 
   private onMessage(res: RunnerResponse): void {
+    if (this.cancelling.delete(res.id)) {
+      if (this.cancelling.size === 0) this.cancelsSettled?.();
+      return;
+    }
     const p = this.pending.get(res.id);
     if (!p) return;
     this.pending.delete(res.id);
@@ -118,6 +125,8 @@ export class ModelRunner {
     if (!this.dead) this.dead = err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.cancelling.clear();
+    this.cancelsSettled?.();
   }
 
   /** Post one request and await its answer. */
@@ -142,6 +151,7 @@ export class ModelRunner {
     return new Promise<SampleResult>((resolve, reject) => {
       const onAbort = (): void => {
         if (!this.pending.delete(id)) return;
+        this.cancelling.add(id);
         const control: RunnerControl = { cancel: id };
         this.worker.postMessage(control);
         reject(signal.reason as Error);
@@ -204,8 +214,23 @@ export class ModelRunner {
     return (await this.call('load', { dir })).adapter;
   }
 
-  /** Stop the worker; pending calls reject. */
-  async close(): Promise<void> {
+  /**
+   * Stop the worker; pending calls reject. Samples cancelled just before (a model unloaded with
+   * requests running) are given up to `cancelWaitMs` to stop in the worker first: it frees their
+   * KV caches and counts them in the shared ledger, which a terminated worker never would.
+   */
+  async close(cancelWaitMs = 5_000): Promise<void> {
+    if (this.dead) return;
+    if (this.cancelling.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, cancelWaitMs);
+        this.cancelsSettled = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.cancelsSettled = undefined;
+    }
     if (this.dead) return;
     this.dead = new EngineError('model runner is closed');
     await this.worker.terminate();
