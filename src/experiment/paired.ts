@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.ts';
-import { recordTotal } from '../eval/aggregate.ts';
+import { recordTotal, stderrOfMean } from '../eval/aggregate.ts';
 import { sampleRecordSchema } from '../eval/record.ts';
 
 /** task → question id → avg@n over the question's samples. */
@@ -51,14 +51,11 @@ export function pairedDifference(
       if (r !== undefined) diffs.push(s - r);
     }
     if (diffs.length === 0) continue;
-    const m = diffs.reduce((a, b) => a + b, 0) / diffs.length;
-    const variance =
-      diffs.length > 1 ? diffs.reduce((a, d) => a + (d - m) ** 2, 0) / (diffs.length - 1) : 0;
     tasks.push({
       task,
       questions: diffs.length,
-      diff: m,
-      stderr: Math.sqrt(variance / diffs.length),
+      diff: diffs.reduce((a, b) => a + b, 0) / diffs.length,
+      stderr: stderrOfMean(diffs),
     });
   }
   const k = tasks.length;
