@@ -11,6 +11,8 @@ export default tseslint.config(
       'native/',
       'assets/',
       'bin/',
+      // Python virtual environments of the peers (peers/setup.sh): installed packages ship .js files.
+      'peers/.venv/',
       'eslint.config.js',
     ],
   },
